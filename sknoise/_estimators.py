@@ -1,0 +1,766 @@
+"""The scikit-learn estimators: NoisyMLPClassifier and NoisyMLPRegressor.
+
+This is the only module that imports scikeras. scikeras 0.13 is no longer
+maintained, so everything that relies on it -- the ``BaseWrapper`` plumbing
+for fit/partial_fit, parameter routing (``optimizer__*``, ``fit__*``,
+``callbacks__*``), callbacks, the Keras training call and pickling of Keras
+models -- is reached from here and nowhere else.
+"""
+
+import contextlib
+import random
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._architecture import build_mlp
+from ._backend import import_keras, quiet_tensorflow
+from ._noise import resolve_noise_sites
+from ._targets import ClassifierTargetEncoder, RegressorTargetEncoder
+
+keras = import_keras()
+
+from scikeras.wrappers import BaseWrapper  # noqa: E402
+
+ACTIVATIONS = frozenset(
+    {"relu", "tanh", "sigmoid", "elu", "selu", "gelu", "softplus", "swish", "linear"}
+)
+OPTIMIZERS = frozenset(
+    {"adam", "adamw", "sgd", "rmsprop", "adagrad", "adadelta", "adamax", "nadam"}
+)
+# Keyword arguments beyond the named parameters must be routed to one of these
+# destinations, e.g. ``optimizer__beta_1=0.8`` or ``fit__shuffle=False``.
+ROUTING_PREFIXES = frozenset({"optimizer", "fit", "callbacks"})
+# Rows per forward pass at prediction time: bounds memory on large inputs.
+_PREDICT_CHUNK = 16384
+
+
+@contextlib.contextmanager
+def _seeded(seed):
+    """Seed Keras' fit (batch shuffling) without leaking into user RNG state.
+
+    ``keras.utils.set_random_seed`` seeds Python's ``random``, NumPy's global
+    generator and the backend; the first two are restored afterwards.
+    """
+    if seed is None:
+        yield
+        return
+    # The legacy global generator is exactly the state to give back.
+    python_state = random.getstate()
+    numpy_state = np.random.get_state()  # noqa: NPY002
+    keras.utils.set_random_seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)  # noqa: NPY002
+
+
+def _canonical_nodes(nodes, estimator_name):
+    """Return ``nodes`` as a tuple of positive ints, or raise naming it."""
+    widths = (nodes,) if isinstance(nodes, Integral) else tuple(nodes)
+    if not widths or not all(
+        isinstance(w, Integral) and not isinstance(w, bool) and w >= 1 for w in widths
+    ):
+        raise ValueError(
+            f"The 'nodes' parameter of {estimator_name} must be a positive int or "
+            f"a non-empty tuple of positive ints (one per hidden layer). Got {nodes!r}."
+        )
+    return tuple(int(w) for w in widths)
+
+
+class _NoisyMLPBase(BaseEstimator):
+    """Shared machinery of the classifier and the regressor.
+
+    The estimator itself is plain scikit-learn; the Keras training call is
+    delegated to a scikeras ``BaseWrapper`` held in ``_engine``, so that
+    scikeras' legacy tag and mixin layout never reaches scikit-learn.
+    Subclasses provide ``_target_encoder``, ``_check_targets``,
+    ``_y_validation`` and ``_metrics``.
+    """
+
+    _parameter_constraints = {
+        "nodes": [Interval(Integral, 1, None, closed="left"), tuple, list],
+        "noise_amount": [Interval(Real, 0, None, closed="left")],
+        "noise_site": [None, str, tuple, list],
+        "activation": [StrOptions(ACTIVATIONS)],
+        "optimizer": [StrOptions(OPTIMIZERS), type, keras.optimizers.Optimizer],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
+        "callbacks": [list, keras.callbacks.Callback, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        nodes=100,
+        *,
+        noise_amount=0.1,
+        noise_site="hidden",
+        activation="relu",
+        optimizer="adam",
+        learning_rate=0.001,
+        epochs=200,
+        batch_size=32,
+        warm_start=False,
+        callbacks=None,
+        random_state=None,
+        verbose=0,
+        **kwargs,
+    ):
+        self.nodes = nodes
+        self.noise_amount = noise_amount
+        self.noise_site = noise_site
+        self.activation = activation
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.warm_start = warm_start
+        self.callbacks = callbacks
+        self.random_state = random_state
+        self.verbose = verbose
+        # Routed parameters (``optimizer__beta_1=...``) are stored as they
+        # are, as scikeras does; they are validated in ``fit``.
+        vars(self).update(kwargs)
+
+    # ------------------------------------------------------------------
+    # Parameters: the named ones plus routed ``prefix__name`` ones
+    # ------------------------------------------------------------------
+    def _extra_params(self):
+        """Keyword parameters beyond the named ones (normally routed ones)."""
+        named = self._get_param_names()
+        return {
+            key: value
+            for key, value in vars(self).items()
+            if key not in named and not key.startswith("_") and not key.endswith("_")
+        }
+
+    def _routed_params(self, prefix):
+        """Routed parameters for ``prefix``, with the prefix removed."""
+        start = prefix + "__"
+        return {
+            key[len(start) :]: value
+            for key, value in self._extra_params().items()
+            if key.startswith(start)
+        }
+
+    def get_params(self, deep=True):
+        """Get parameters, including routed ``optimizer__*``-style ones.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Kept for scikit-learn compatibility; these estimators hold no
+            sub-estimators.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        return {**super().get_params(deep=deep), **self._extra_params()}
+
+    def set_params(self, **params):
+        """Set parameters, including routed ``optimizer__*``-style ones.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters. Names other than the constructor's must be
+            routed to one of ``optimizer__``, ``fit__`` or ``callbacks__``.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
+        extra = self._extra_params()
+        for key in list(params):
+            if key in extra or key.partition("__")[0] in ROUTING_PREFIXES:
+                setattr(self, key, params.pop(key))
+        return super().set_params(**params)
+
+    def _check_params(self):
+        """Validate every parameter, raising errors that name it."""
+        self._validate_params()
+        name = type(self).__name__
+        _canonical_nodes(self.nodes, name)
+        resolve_noise_sites(self.noise_site)
+        misrouted = [
+            key
+            for key in self._extra_params()
+            if key.partition("__")[0] not in ROUTING_PREFIXES or "__" not in key
+        ]
+        if misrouted:
+            raise ValueError(
+                f"{name} got unknown parameters {sorted(misrouted)}. Extra keyword "
+                "parameters must be routed to one of "
+                f"{sorted(p + '__' for p in ROUTING_PREFIXES)}."
+            )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        return tags
+
+    # ------------------------------------------------------------------
+    # Data
+    # ------------------------------------------------------------------
+    def _validate_data(self, X, y=None, reset=False):
+        """Check X (and y) the scikit-learn way; set or check feature counts."""
+        dtype = np.dtype(keras.backend.floatx())
+        if y is None:
+            return validate_data(self, X, reset=reset, dtype=dtype), None
+        X, y = validate_data(self, X, y, reset=reset, dtype=dtype, **self._y_validation)
+        self._check_targets(y)
+        return X, y
+
+    def _weight_samples(self, X, y_encoded, sample_weight):
+        """Validated per-sample weights; subclasses fold class weights in."""
+        if sample_weight is None:
+            return None
+        return _check_sample_weight(sample_weight, X, dtype=X.dtype)
+
+    def _encode_validation_data(self, validation_data):
+        try:
+            X_val, y_val = validation_data
+        except (TypeError, ValueError):
+            raise ValueError(
+                "validation_data must be a pair (X_val, y_val); got "
+                f"{type(validation_data).__name__}."
+            ) from None
+        X_val, y_val = self._validate_data(X_val, y_val, reset=False)
+        return X_val, self.target_encoder_.transform(y_val)
+
+    # ------------------------------------------------------------------
+    # The network
+    # ------------------------------------------------------------------
+    def _make_optimizer(self):
+        """A fresh optimizer with ``learning_rate`` and ``optimizer__*`` applied."""
+        config = {
+            "learning_rate": self.learning_rate,
+            **self._routed_params("optimizer"),
+        }
+        if isinstance(self.optimizer, str):
+            return keras.optimizers.get(
+                {"class_name": self.optimizer, "config": config}
+            )
+        if isinstance(self.optimizer, type):
+            return self.optimizer(**config)
+        # An instance: copy it, so that no optimizer state leaks between fits.
+        cls = type(self.optimizer)
+        return cls.from_config({**self.optimizer.get_config(), **config})
+
+    def _build_keras_model(self):
+        encoder = self.target_encoder_
+        model = build_mlp(
+            self.n_features_in_,
+            encoder.n_outputs_,
+            nodes=_canonical_nodes(self.nodes, type(self).__name__),
+            activation=self.activation,
+            output_activation=encoder.output_activation_,
+            noise_amount=float(self.noise_amount),
+            noise_sites=self.noise_sites_,
+            seed=self._seed,
+        )
+        model.compile(
+            optimizer=self._make_optimizer(),
+            loss=encoder.loss_,
+            metrics=self._metrics,
+        )
+        return model
+
+    def _initialize(self, y, classes=None):
+        """Encode the targets, build the network and the scikeras engine."""
+        if self.random_state is None or isinstance(self.random_state, Integral):
+            self._seed = self.random_state
+        else:
+            self._seed = int(
+                check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            )
+        self.noise_sites_ = resolve_noise_sites(self.noise_site)
+        self.target_encoder_ = self._target_encoder(classes).fit(y)
+        vars(self).update(self.target_encoder_.get_metadata())
+        self.model_ = self._build_keras_model()
+        # No random_state for scikeras: its seeding context switches on
+        # TensorFlow's global op determinism, which made fits fail at random
+        # ("Random ops require a seed"); ``_seeded`` seeds the fit instead.
+        self._engine = BaseWrapper(
+            model=self.model_,
+            **{
+                key: value
+                for key, value in self._extra_params().items()
+                if not key.startswith("optimizer__")
+            },
+        )
+
+    # ------------------------------------------------------------------
+    # Training
+    # ------------------------------------------------------------------
+    def _train(
+        self, X, y, sample_weight, validation_data, *, incremental, classes=None
+    ):
+        """Validate, (re)initialise if needed, and hand the epochs to scikeras.
+
+        ``incremental`` continues from the current weights and epoch count
+        (``partial_fit``); otherwise ``warm_start`` decides.
+        """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        continuing = hasattr(self, "model_") and (incremental or self.warm_start)
+        X, y = self._validate_data(X, y, reset=not continuing)
+        if not continuing:
+            self._initialize(y, classes)
+        y_encoded = self.target_encoder_.transform(y)
+        sample_weight = self._weight_samples(X, y_encoded, sample_weight)
+        if validation_data is not None:
+            validation_data = self._encode_validation_data(validation_data)
+        self._engine.set_params(
+            batch_size=self.batch_size,
+            verbose=self.verbose,
+            callbacks=self.callbacks,
+            warm_start=continuing,
+            epochs=1 if incremental else self.epochs,
+        )
+        train = self._engine.partial_fit if incremental else self._engine.fit
+        with quiet_tensorflow(), _seeded(self._seed):
+            train(
+                X,
+                y_encoded,
+                sample_weight=sample_weight,
+                validation_data=validation_data,
+            )
+        self.history_ = {
+            key: list(values) for key, values in self._engine.history_.items()
+        }
+        return self
+
+    def _train_or_discard(self, *args, **kwargs):
+        """Train; if training raises on a fresh model, leave the estimator unfitted.
+
+        A network whose training failed half-way must not answer ``predict``.
+        """
+        was_fitted = hasattr(self, "model_")
+        try:
+            return self._train(*args, **kwargs)
+        except Exception:
+            if not was_fitted:
+                for attr in [a for a in vars(self) if a.endswith("_")]:
+                    delattr(self, attr)
+            raise
+
+    def fit(self, X, y, sample_weight=None, validation_data=None):
+        """Build the network and train it on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data. Sparse matrices are not supported.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights of the training loss.
+        validation_data : tuple (X_val, y_val), default=None
+            Held-out data scored after every epoch; its loss and metric are
+            recorded in ``history_`` under ``val_``-prefixed keys. It does not
+            influence training.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._check_params()
+        return self._train_or_discard(
+            X, y, sample_weight, validation_data, incremental=False
+        )
+
+    # ------------------------------------------------------------------
+    # Inference
+    # ------------------------------------------------------------------
+    def _predict_raw(self, X):
+        """Network outputs for ``X``, computed with noise switched off."""
+        check_is_fitted(self, "model_")
+        X, _ = self._validate_data(X)
+        outputs = [
+            keras.ops.convert_to_numpy(
+                self.model_(X[start : start + _PREDICT_CHUNK], training=False)
+            )
+            for start in range(0, X.shape[0], _PREDICT_CHUNK)
+        ]
+        return np.concatenate(outputs, axis=0)
+
+    def predict(self, X):
+        """Predict targets for ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted class labels (classifier) or values (regressor).
+        """
+        raw = self._predict_raw(X)  # first: it raises NotFittedError
+        return self.target_encoder_.inverse_transform(raw)
+
+
+_COMMON_PARAMETERS_DOC = """\
+    nodes : int or tuple of int, default=100
+        Width of each hidden layer, one layer per entry; an int is a single
+        hidden layer.
+    noise_amount : float, default=0.1
+        Standard deviation of the zero-mean Gaussian noise added during
+        training. 0 disables the noise. The noise has a fixed scale, so
+        standardise the inputs first (e.g. ``StandardScaler`` in a
+        ``Pipeline``).
+    noise_site : {"input", "hidden", "activation"}, tuple of them, str or \
+None, default="hidden"
+        Where the noise is added:
+
+        - ``"input"``: to the features, before the first hidden layer;
+        - ``"hidden"``: to the pre-activation of every hidden layer
+          (Dense -> noise -> activation);
+        - ``"activation"``: to the output of every hidden activation
+          (Dense -> activation -> noise);
+        - a combination, as a tuple ``("input", "hidden")`` or a string
+          ``"input+hidden"``;
+        - ``None``: nowhere.
+
+        Noise is active in training only; predictions are deterministic.
+    activation : str, default="relu"
+        Hidden activation; one of "relu", "tanh", "sigmoid", "elu", "selu",
+        "gelu", "softplus", "swish", "linear".
+    optimizer : str, keras Optimizer class or instance, default="adam"
+        The optimizer. A name is one of "adam", "adamw", "sgd", "rmsprop",
+        "adagrad", "adadelta", "adamax", "nadam". An instance is copied at
+        every fit, so no state carries over between fits. Further settings
+        are routed with ``optimizer__<name>=value`` (e.g.
+        ``optimizer__beta_1=0.8``).
+    learning_rate : float, default=0.001
+        The optimizer's learning rate. ``optimizer__learning_rate`` (e.g. a
+        Keras schedule) takes precedence.
+    epochs : int, default=200
+        Passes over the training data per call to ``fit``.
+    batch_size : int, default=32
+        Samples per gradient step; the data are reshuffled every epoch.
+    warm_start : bool, default=False
+        If True, ``fit`` continues from the current weights instead of
+        building a new network.
+    callbacks : list of keras.callbacks.Callback or None, default=None
+        Keras callbacks run during training.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, the noise and the shuffling. An int
+        makes two fits give identical predictions.
+    verbose : int, default=0
+        Keras' verbosity during training (0 silent, 1 progress bar, 2 one
+        line per epoch).
+    **kwargs
+        Routed parameters: ``optimizer__*``, ``fit__*`` (e.g.
+        ``fit__shuffle=False``) and ``callbacks__*``, as in scikeras."""
+
+_COMMON_ATTRIBUTES_DOC = """\
+    model_ : keras.Model
+        The trained network. Its noise layers are named after their site
+        (``input_noise``, ``hidden_noise_<i>``, ``activation_noise_<i>``).
+    history_ : dict of str to list of float
+        Per-epoch training record: ``loss`` and, for classifiers,
+        ``accuracy``; ``val_loss`` (and ``val_accuracy``) when
+        ``validation_data`` is passed to ``fit``.
+    noise_sites_ : tuple of str
+        The canonical noise sites used, e.g. ``("input", "hidden")``.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` has string column
+        names (e.g. a pandas DataFrame)."""
+
+
+class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
+    __doc__ = f"""Multi-layer perceptron classifier regularised by Gaussian noise.
+
+    A Keras network built from the constructor parameters and trained with
+    Gaussian noise injected at ``noise_site``. Binary problems use one sigmoid
+    output and binary cross-entropy, multiclass problems a softmax and
+    categorical cross-entropy.
+
+    Parameters
+    ----------
+{_COMMON_PARAMETERS_DOC}
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, multiplied into ``sample_weight``.
+        "balanced" weights classes inversely to their frequency in ``y``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_classes_ : int
+        Number of classes.
+{_COMMON_ATTRIBUTES_DOC}
+
+    See Also
+    --------
+    NoisyMLPRegressor : The regression counterpart.
+    sklearn.neural_network.MLPClassifier : scikit-learn's noise-free MLP.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_circles
+    >>> from sknoise import NoisyMLPClassifier
+    >>> X, y = make_circles(n_samples=100, noise=0.1, random_state=1)
+    >>> clf = NoisyMLPClassifier(nodes=50, noise_amount=0.1, epochs=20,
+    ...                          random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    >>> clf.noise_sites_
+    ('hidden',)
+    """
+
+    _parameter_constraints = {
+        **_NoisyMLPBase._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+    _metrics = ["accuracy"]
+    _y_validation = {}
+
+    def __init__(
+        self,
+        nodes=100,
+        *,
+        noise_amount=0.1,
+        noise_site="hidden",
+        activation="relu",
+        optimizer="adam",
+        learning_rate=0.001,
+        epochs=200,
+        batch_size=32,
+        warm_start=False,
+        callbacks=None,
+        random_state=None,
+        verbose=0,
+        class_weight=None,
+        **kwargs,
+    ):
+        super().__init__(
+            nodes=nodes,
+            noise_amount=noise_amount,
+            noise_site=noise_site,
+            activation=activation,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            epochs=epochs,
+            batch_size=batch_size,
+            warm_start=warm_start,
+            callbacks=callbacks,
+            random_state=random_state,
+            verbose=verbose,
+            **kwargs,
+        )
+        self.class_weight = class_weight
+
+    def _target_encoder(self, classes):
+        return ClassifierTargetEncoder(classes=classes)
+
+    def _check_targets(self, y):
+        check_classification_targets(y)
+        if type_of_target(y) not in ("binary", "multiclass"):
+            raise ValueError(
+                f"{type(self).__name__} supports binary and multiclass targets; "
+                f"got a target of type {type_of_target(y)!r}."
+            )
+
+    def _weight_samples(self, X, y_encoded, sample_weight):
+        sample_weight = super()._weight_samples(X, y_encoded, sample_weight)
+        if self.class_weight is None:
+            return sample_weight
+        indices = y_encoded.reshape(-1).astype(int)
+        per_class = compute_class_weight(
+            self.class_weight, classes=self.classes_, y=self.classes_[indices]
+        )
+        weights = per_class[indices].astype(X.dtype)
+        return weights if sample_weight is None else weights * sample_weight
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one epoch, continuing from the current weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the problem. Required on the first call, since a
+            batch need not contain all classes; ignored afterwards unless it
+            disagrees with ``classes_``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights of the training loss.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        self._check_params()
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' needs the whole data set and is not "
+                "supported by partial_fit; pass a dict of class weights instead."
+            )
+        if not hasattr(self, "model_"):
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit."
+                )
+        elif classes is not None and not np.array_equal(
+            np.unique(classes), self.classes_
+        ):
+            raise ValueError(
+                f"classes={list(classes)!r} is not the same as on the first call "
+                f"to partial_fit, which was {list(self.classes_)!r}."
+            )
+        return self._train_or_discard(
+            X, y, sample_weight, None, incremental=True, classes=classes
+        )
+
+    def predict_proba(self, X):
+        """Class probabilities for ``X``, computed with noise switched off.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, columns ordered as ``classes_``.
+        """
+        raw = self._predict_raw(X)  # first: it raises NotFittedError
+        return self.target_encoder_.inverse_transform(raw, return_proba=True)
+
+
+class NoisyMLPRegressor(RegressorMixin, _NoisyMLPBase):
+    __doc__ = f"""Multi-layer perceptron regressor regularised by Gaussian noise.
+
+    A Keras network built from the constructor parameters, with a linear
+    output per target, trained on the mean squared error with Gaussian noise
+    injected at ``noise_site``. Single and multi-output targets are supported.
+
+    Parameters
+    ----------
+{_COMMON_PARAMETERS_DOC}
+
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets.
+{_COMMON_ATTRIBUTES_DOC}
+
+    See Also
+    --------
+    NoisyMLPClassifier : The classification counterpart.
+    sklearn.neural_network.MLPRegressor : scikit-learn's noise-free MLP.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknoise import NoisyMLPRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 3))
+    >>> y = X @ np.array([1.0, -2.0, 0.5])
+    >>> reg = NoisyMLPRegressor(nodes=(20, 20), noise_site="input+hidden",
+    ...                         epochs=20, random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    >>> reg.noise_sites_
+    ('input', 'hidden')
+    """
+
+    _metrics = None
+    _y_validation = {"multi_output": True, "y_numeric": True}
+
+    def __init__(
+        self,
+        nodes=100,
+        *,
+        noise_amount=0.1,
+        noise_site="hidden",
+        activation="relu",
+        optimizer="adam",
+        learning_rate=0.001,
+        epochs=200,
+        batch_size=32,
+        warm_start=False,
+        callbacks=None,
+        random_state=None,
+        verbose=0,
+        **kwargs,
+    ):
+        super().__init__(
+            nodes=nodes,
+            noise_amount=noise_amount,
+            noise_site=noise_site,
+            activation=activation,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            epochs=epochs,
+            batch_size=batch_size,
+            warm_start=warm_start,
+            callbacks=callbacks,
+            random_state=random_state,
+            verbose=verbose,
+            **kwargs,
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def _target_encoder(self, classes):
+        return RegressorTargetEncoder()
+
+    def _check_targets(self, y):
+        pass
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train for one epoch, continuing from the current weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights of the training loss.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        self._check_params()
+        return self._train_or_discard(X, y, sample_weight, None, incremental=True)

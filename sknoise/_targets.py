@@ -1,0 +1,99 @@
+"""Translate scikit-learn targets to what the network trains on, and back.
+
+Each encoder also decides the head of the network: its width, its output
+activation and the Keras loss that goes with them.
+"""
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+
+class ClassifierTargetEncoder(TransformerMixin, BaseEstimator):
+    """Map class labels to the indices a sigmoid or softmax head predicts.
+
+    Binary problems get one sigmoid unit and binary cross-entropy (the
+    published setup); problems with more classes get a softmax over all
+    classes and sparse categorical cross-entropy.
+
+    Parameters
+    ----------
+    classes : array-like or None
+        All classes of the problem. None takes the labels present in ``y``.
+    """
+
+    def __init__(self, classes=None):
+        self.classes = classes
+
+    def fit(self, y):
+        self.classes_ = np.unique(y if self.classes is None else self.classes)
+        if self.classes_.size < 2:
+            raise ValueError(
+                "A classifier needs samples of at least 2 classes, but the data "
+                f"contains only one class: {self.classes_[0]!r}."
+            )
+        self.n_classes_ = self.classes_.size
+        binary = self.n_classes_ == 2
+        self.n_outputs_ = 1 if binary else self.n_classes_
+        self.output_activation_ = "sigmoid" if binary else "softmax"
+        self.loss_ = (
+            "binary_crossentropy" if binary else "sparse_categorical_crossentropy"
+        )
+        return self
+
+    def transform(self, y):
+        y = np.asarray(y)
+        indices = np.searchsorted(self.classes_, y)
+        indices = np.clip(indices, 0, self.n_classes_ - 1)
+        unseen = self.classes_[indices] != y
+        if np.any(unseen):
+            unseen_labels = sorted(set(y[unseen].tolist()))
+            raise ValueError(
+                f"y contains labels {unseen_labels} that are not among the classes "
+                f"{list(self.classes_)} the estimator was initialised with. Pass "
+                "every class through `classes` on the first call to partial_fit."
+            )
+        if self.n_classes_ == 2:
+            return indices.astype("float32").reshape(-1, 1)
+        return indices.astype("int32")
+
+    def inverse_transform(self, raw, return_proba=False):
+        """Turn network outputs into labels, or into class probabilities."""
+        raw = np.asarray(raw, dtype=np.float64)
+        if self.n_classes_ == 2:
+            positive = raw.reshape(-1)
+            proba = np.column_stack([1.0 - positive, positive])
+        else:
+            # The softmax was computed in float32; renormalise in float64 so
+            # that rows sum to one to the precision scikit-learn expects.
+            proba = raw / raw.sum(axis=1, keepdims=True)
+        if return_proba:
+            return proba
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def get_metadata(self):
+        """Fitted attributes to copy onto the estimator."""
+        return {"classes_": self.classes_, "n_classes_": self.n_classes_}
+
+
+class RegressorTargetEncoder(TransformerMixin, BaseEstimator):
+    """Reshape regression targets to the 2-D float32 array Keras expects."""
+
+    def fit(self, y):
+        y = np.asarray(y)
+        self.y_ndim_ = y.ndim
+        self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+        self.output_activation_ = "linear"
+        self.loss_ = "mean_squared_error"
+        return self
+
+    def transform(self, y):
+        return np.asarray(y, dtype="float32").reshape(-1, self.n_outputs_)
+
+    def inverse_transform(self, raw):
+        """Predictions as float64, 1-D when the model was fitted on 1-D ``y``."""
+        raw = np.asarray(raw, dtype=np.float64)
+        return raw.reshape(-1) if self.y_ndim_ == 1 else raw
+
+    def get_metadata(self):
+        """Fitted attributes to copy onto the estimator."""
+        return {"n_outputs_": self.n_outputs_}
