@@ -1,0 +1,50 @@
+"""TensorFlow's start-up chatter is filtered; real messages still get through."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+from sknoise._backend import filter_tensorflow_noise
+
+TENSORFLOW_STARTUP = """\
+WARNING: All log messages before absl::InitializeLog() is called are written to STDERR
+I0000 00:00:1795344925.316672    1994 port.cc:153] oneDNN custom operations are on.
+I0000 00:00:1795344925.317532    1994 cudart_stub.cc:31] Could not find cuda drivers on your machine, GPU will not be used.
+I0000 00:00:1795344925.692763    1994 cpu_feature_guard.cc:227] This TensorFlow binary is optimized to use available CPU instructions in performance-critical operations.
+To enable the following instructions: AVX2 AVX512F AVX512_VNNI FMA, in other operations, rebuild TensorFlow with the appropriate compiler flags.
+E0000 00:00:1795344946.659735    2042 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error
+"""  # noqa: E501
+
+
+def test_filter_drops_known_startup_lines_only():
+    real = "UserWarning: something the user must see\n"
+    assert filter_tensorflow_noise(TENSORFLOW_STARTUP + real) == real
+
+
+def test_cuinit_failure_is_kept_when_a_driver_exists():
+    line = "E0000 00:00:1.0    2042 cuda_platform.cc:52] failed call to cuInit: X\n"
+    assert filter_tensorflow_noise(line) == line
+
+
+def test_import_and_default_fit_print_no_tensorflow_log_lines():
+    script = textwrap.dedent(
+        """
+        import numpy as np
+        import sknoise
+        X = np.random.default_rng(0).normal(size=(20, 2))
+        sknoise.NoisyMLPClassifier(nodes=4, epochs=2).fit(X, [0, 1] * 10)
+        print("done")
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=True,
+    )
+    assert result.stdout.strip() == "done"
+    assert result.stderr == "", result.stderr
