@@ -13,6 +13,7 @@ still reach the user.
 
 import contextlib
 import importlib.util
+import logging
 import os
 import re
 import sys
@@ -49,12 +50,21 @@ def filter_tensorflow_noise(text):
     return "".join(kept)
 
 
-@contextlib.contextmanager
-def quiet_tensorflow():
-    """Capture fd 2, then replay it through :func:`filter_tensorflow_noise`.
+class _RetracingFilter(logging.Filter):
+    """Drop TensorFlow's tf.function retracing warning.
 
-    Not thread-safe: it swaps the process-wide stderr descriptor.
+    Every fit builds a new network, so Keras traces a new training function
+    per fit by design; in a grid search TensorFlow then warns about "excessive
+    retracing", advice that does not apply and that the user cannot act on.
     """
+
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _filtered_stderr_descriptor():
+    """Capture fd 2, then replay it through :func:`filter_tensorflow_noise`."""
     try:
         stderr_fd = sys.stderr.fileno()
     except (AttributeError, OSError, ValueError):
@@ -79,6 +89,22 @@ def quiet_tensorflow():
             if remainder:
                 sys.stderr.write(remainder)
                 sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def quiet_tensorflow():
+    """Silence TensorFlow's known-benign output for the duration of a block.
+
+    Not thread-safe: it swaps the process-wide stderr descriptor.
+    """
+    tensorflow_logger = logging.getLogger("tensorflow")
+    retracing_filter = _RetracingFilter()
+    tensorflow_logger.addFilter(retracing_filter)
+    try:
+        with _filtered_stderr_descriptor():
+            yield
+    finally:
+        tensorflow_logger.removeFilter(retracing_filter)
 
 
 def import_keras():

@@ -364,3 +364,12 @@ def test_class_weight_and_sample_weight_change_training(circles):
     assert by_sample.predict_proba(X)[:, 1].mean() > base[:, 1].mean()
     with pytest.raises(ValueError, match="balanced"):
         balanced.partial_fit(X, y, classes=[0, 1])
+
+
+def test_predictions_do_not_depend_on_row_order_or_batch(fitted):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(37, 2)).astype("float32")
+    full = fitted.predict_proba(X)
+    order = rng.permutation(37)
+    np.testing.assert_array_equal(fitted.predict_proba(X[order]), full[order])
+    np.testing.assert_array_equal(fitted.predict_proba(X[5:9]), full[5:9])

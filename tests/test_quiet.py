@@ -48,3 +48,21 @@ def test_import_and_default_fit_print_no_tensorflow_log_lines():
     )
     assert result.stdout.strip() == "done"
     assert result.stderr == "", result.stderr
+
+
+def test_retracing_warning_is_dropped_inside_the_guard_only(caplog):
+    import logging
+
+    from sknoise._backend import quiet_tensorflow
+
+    logger = logging.getLogger("tensorflow")
+    message = "5 out of the last 13 calls to <f> triggered tf.function retracing."
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        with quiet_tensorflow():
+            logger.warning(message)
+            logger.warning("a real TensorFlow warning")
+        logger.warning(message)
+    assert [r.getMessage() for r in caplog.records] == [
+        "a real TensorFlow warning",
+        message,
+    ]
