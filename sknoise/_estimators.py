@@ -203,6 +203,14 @@ class _NoisyMLPBase(BaseEstimator):
         name = type(self).__name__
         _canonical_nodes(self.nodes, name)
         resolve_noise_sites(self.noise_site)
+        if isinstance(self.optimizer, type) and not issubclass(
+            self.optimizer, keras.optimizers.Optimizer
+        ):
+            raise ValueError(
+                f"The 'optimizer' parameter of {name} must be an optimizer name, "
+                "a keras.optimizers.Optimizer subclass or instance. Got the class "
+                f"{self.optimizer.__name__}."
+            )
         misrouted = [
             key
             for key in self._extra_params()

@@ -373,3 +373,9 @@ def test_predictions_do_not_depend_on_row_order_or_batch(fitted):
     order = rng.permutation(37)
     np.testing.assert_array_equal(fitted.predict_proba(X[order]), full[order])
     np.testing.assert_array_equal(fitted.predict_proba(X[5:9]), full[5:9])
+
+
+def test_routed_fit_parameters_reach_keras_fit(circles):
+    X, y = circles
+    clf = NoisyMLPClassifier(**FAST, fit__validation_split=0.2).fit(X, y)
+    assert len(clf.history_["val_loss"]) == FAST["epochs"]

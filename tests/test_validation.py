@@ -75,6 +75,7 @@ def test_missing_y_is_rejected():
         ({"learning_rate": 0}, "'learning_rate' parameter"),
         ({"epochs": 0}, "'epochs' parameter"),
         ({"batch_size": 0}, "'batch_size' parameter"),
+        ({"optimizer": dict}, "'optimizer' parameter .* Got the class dict"),
         ({"model__units": 3}, r"unknown parameters \['model__units'\]"),
     ],
 )
