@@ -364,16 +364,19 @@ class _NoisyMLPBase(BaseEstimator):
         }
         return self
 
-    def _train_or_discard(self, *args, **kwargs):
-        """Train; if training raises on a fresh model, leave the estimator unfitted.
+    def _train_or_discard(self, *args, incremental, **kwargs):
+        """Train; if a fresh fit raises, leave the estimator unfitted.
 
-        A network whose training failed half-way must not answer ``predict``.
+        A fresh fit replaces the network before training it, so after a
+        failure the estimator must not answer ``predict`` with a network that
+        was built, or half-trained, by the failed call. A failed continuation
+        (``partial_fit``, ``warm_start``) keeps the network it started from.
         """
-        was_fitted = hasattr(self, "model_")
+        continuing = hasattr(self, "model_") and (incremental or self.warm_start)
         try:
-            return self._train(*args, **kwargs)
+            return self._train(*args, incremental=incremental, **kwargs)
         except Exception:
-            if not was_fitted:
+            if not continuing:
                 for attr in [a for a in vars(self) if a.endswith("_")]:
                     delattr(self, attr)
             raise
@@ -716,39 +719,6 @@ class NoisyMLPRegressor(RegressorMixin, _NoisyMLPBase):
 
     _metrics = None
     _y_validation = {"multi_output": True, "y_numeric": True}
-
-    def __init__(
-        self,
-        nodes=100,
-        *,
-        noise_amount=0.1,
-        noise_site="hidden",
-        activation="relu",
-        optimizer="adam",
-        learning_rate=0.001,
-        epochs=200,
-        batch_size=32,
-        warm_start=False,
-        callbacks=None,
-        random_state=None,
-        verbose=0,
-        **kwargs,
-    ):
-        super().__init__(
-            nodes=nodes,
-            noise_amount=noise_amount,
-            noise_site=noise_site,
-            activation=activation,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            epochs=epochs,
-            batch_size=batch_size,
-            warm_start=warm_start,
-            callbacks=callbacks,
-            random_state=random_state,
-            verbose=verbose,
-            **kwargs,
-        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

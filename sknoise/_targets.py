@@ -42,11 +42,16 @@ class ClassifierTargetEncoder(TransformerMixin, BaseEstimator):
 
     def transform(self, y):
         y = np.asarray(y)
-        indices = np.searchsorted(self.classes_, y)
-        indices = np.clip(indices, 0, self.n_classes_ - 1)
-        unseen = self.classes_[indices] != y
+        try:
+            indices = np.searchsorted(self.classes_, y)
+        except TypeError:  # labels of another kind, e.g. ints against strings
+            indices = np.zeros(y.shape, dtype=int)
+            unseen = np.ones(y.shape, dtype=bool)
+        else:
+            indices = np.clip(indices, 0, self.n_classes_ - 1)
+            unseen = self.classes_[indices] != y
         if np.any(unseen):
-            unseen_labels = sorted(set(y[unseen].tolist()))
+            unseen_labels = sorted({str(label) for label in y[unseen].tolist()})
             raise ValueError(
                 f"y contains labels {unseen_labels} that are not among the classes "
                 f"{list(self.classes_)} the estimator was initialised with. Pass "

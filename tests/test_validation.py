@@ -138,3 +138,19 @@ def test_a_failed_first_fit_leaves_the_estimator_unfitted():
         clf.fit(X, y, validation_data=(X[:, :2], y))
     with pytest.raises(NotFittedError):
         clf.predict(X)
+
+
+def test_a_failed_refit_does_not_leave_the_previous_model_answering():
+    clf = NoisyMLPClassifier(**FAST).fit(X, y)
+    with pytest.raises(ValueError):
+        clf.fit(X, y, validation_data=(X[:, :2], y))
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+
+
+def test_partial_fit_with_labels_of_another_kind():
+    clf = NoisyMLPClassifier(**FAST).partial_fit(
+        X, np.where(y == 1, "a", "b"), classes=["a", "b"]
+    )
+    with pytest.raises(ValueError, match="not among the classes"):
+        clf.partial_fit(X, y)
