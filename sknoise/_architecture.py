@@ -3,6 +3,7 @@
 import numpy as np
 
 from ._backend import import_keras
+from ._noise import GaussianNoise
 
 
 def build_mlp(
@@ -64,7 +65,7 @@ def build_mlp(
         )
 
     def noise(name):
-        return layers.GaussianNoise(noise_amount, seed=next_seed(), name=name)
+        return GaussianNoise(noise_amount, seed=next_seed(), name=name)
 
     sites = noise_sites if noise_amount > 0 else ()
     inputs = keras.Input(shape=(n_features,), name="features")
