@@ -30,6 +30,11 @@ _BENIGN_LINES = (
     # tf.data, on the first Keras fit: TensorFlow's own graph carries an
     # attribute its runtime does not know; TensorFlow ignores it, as it says.
     re.compile(r"^E\d{4} .*\] NodeDef mentions attribute use_unbounded_threadpool"),
+    # XLA, when it compiles sknoise's training loop for the first time.
+    re.compile(r"^I\d{4} .*\] XLA service .* initialized for platform Host"),
+    re.compile(r"^I\d{4} .*\]   StreamExecutor \[\d+\]: Host, Default Version"),
+    re.compile(r"^I\d{4} .*\] disabling MLIR crash reproducer"),
+    re.compile(r"^I\d{4} .*\] Compiled cluster using XLA!"),
 )
 # Only expected, hence only dropped, when the same capture also reported that
 # the machine has no CUDA driver at all.

@@ -12,7 +12,8 @@ import random
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
@@ -23,6 +24,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _training
 from ._architecture import build_mlp
 from ._backend import import_keras, quiet_tensorflow
 from ._noise import resolve_noise_sites
@@ -41,6 +43,8 @@ OPTIMIZERS = frozenset(
 # Keyword arguments beyond the named parameters must be routed to one of these
 # destinations, e.g. ``optimizer__beta_1=0.8`` or ``fit__shuffle=False``.
 ROUTING_PREFIXES = frozenset({"optimizer", "fit", "callbacks"})
+# Routed parameters only Keras' own fit loop can honour.
+_STOCK_LOOP_PREFIXES = frozenset({"fit", "callbacks"})
 # Rows per forward pass at prediction time: bounds memory on large inputs.
 _PREDICT_CHUNK = 16384
 # Prediction inputs are padded to a multiple of this many rows (see
@@ -101,7 +105,13 @@ class _NoisyMLPBase(BaseEstimator):
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "monitor": [StrOptions({"loss", "val_loss", "accuracy", "val_accuracy"})],
         "warm_start": ["boolean"],
+        "training_loop": [StrOptions({"auto", "compiled", "keras"})],
         "callbacks": [list, keras.callbacks.Callback, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -118,7 +128,13 @@ class _NoisyMLPBase(BaseEstimator):
         learning_rate=0.001,
         epochs=200,
         batch_size=32,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        monitor="val_loss",
         warm_start=False,
+        training_loop="auto",
         callbacks=None,
         random_state=None,
         verbose=0,
@@ -132,7 +148,13 @@ class _NoisyMLPBase(BaseEstimator):
         self.learning_rate = learning_rate
         self.epochs = epochs
         self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.monitor = monitor
         self.warm_start = warm_start
+        self.training_loop = training_loop
         self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
@@ -222,6 +244,26 @@ class _NoisyMLPBase(BaseEstimator):
                 "parameters must be routed to one of "
                 f"{sorted(p + '__' for p in ROUTING_PREFIXES)}."
             )
+        if self.monitor.endswith("accuracy") and not is_classifier(self):
+            raise ValueError(
+                f"The 'monitor' parameter of {name} must be 'loss' or 'val_loss'; "
+                f"a regressor logs no accuracy. Got {self.monitor!r}."
+            )
+        if self.training_loop == "compiled" and self._needs_stock_loop():
+            raise ValueError(
+                "training_loop='compiled' cannot run Keras callbacks or routed "
+                "fit__/callbacks__ parameters; use training_loop='auto' or 'keras'."
+            )
+
+    def _needs_stock_loop(self):
+        """Whether the user asked for something only Keras' ``fit`` runs."""
+        routed = {key.partition("__")[0] for key in self._extra_params()}
+        return bool(self.callbacks) or bool(routed & _STOCK_LOOP_PREFIXES)
+
+    def _uses_compiled_loop(self):
+        if self.training_loop == "auto":
+            return not self._needs_stock_loop()
+        return self.training_loop == "compiled"
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -279,13 +321,24 @@ class _NoisyMLPBase(BaseEstimator):
 
     def _build_keras_model(self):
         encoder = self.target_encoder_
+        noise_amount = float(self.noise_amount)
+        # The network's structure, which keys the compiled training loop; it
+        # is fixed at initialisation (warm starts keep the network).
+        self._architecture = (
+            self.n_features_in_,
+            encoder.n_outputs_,
+            _canonical_nodes(self.nodes, type(self).__name__),
+            self.activation,
+            encoder.output_activation_,
+            self.noise_sites_ if noise_amount > 0 else (),
+        )
         model = build_mlp(
             self.n_features_in_,
             encoder.n_outputs_,
-            nodes=_canonical_nodes(self.nodes, type(self).__name__),
+            nodes=self._architecture[2],
             activation=self.activation,
             output_activation=encoder.output_activation_,
-            noise_amount=float(self.noise_amount),
+            noise_amount=noise_amount,
             noise_sites=self.noise_sites_,
             seed=self._seed,
         )
@@ -308,6 +361,12 @@ class _NoisyMLPBase(BaseEstimator):
         self.target_encoder_ = self._target_encoder(classes).fit(y)
         vars(self).update(self.target_encoder_.get_metadata())
         self.model_ = self._build_keras_model()
+        self.n_iter_ = 0
+        self.history_ = {}
+        # Seeds the compiled loop's per-epoch shuffles; a stream of its own,
+        # apart from the layer seeds that ``build_mlp`` derives from the seed.
+        entropy = None if self._seed is None else [self._seed, 1]
+        self._shuffle_seed = int(np.random.default_rng(entropy).integers(2**32))
         # No random_state for scikeras: its seeding context switches on
         # TensorFlow's global op determinism, which made fits fail at random
         # ("Random ops require a seed"); ``_seeded`` seeds the fit instead.
@@ -326,10 +385,12 @@ class _NoisyMLPBase(BaseEstimator):
     def _train(
         self, X, y, sample_weight, validation_data, *, incremental, classes=None
     ):
-        """Validate, (re)initialise if needed, and hand the epochs to scikeras.
+        """Validate, (re)initialise if needed, and run the epochs.
 
-        ``incremental`` continues from the current weights and epoch count
-        (``partial_fit``); otherwise ``warm_start`` decides.
+        ``incremental`` runs one epoch from the current weights and epoch
+        count (``partial_fit``); otherwise ``warm_start`` decides whether to
+        continue. The epochs run in sknoise's compiled loop, or in Keras' own
+        ``fit`` (through scikeras) when the user's settings need it.
         """
         if y is None:
             raise ValueError(
@@ -344,25 +405,123 @@ class _NoisyMLPBase(BaseEstimator):
         sample_weight = self._weight_samples(X, y_encoded, sample_weight)
         if validation_data is not None:
             validation_data = self._encode_validation_data(validation_data)
-        self._engine.set_params(
+        # As in scikit-learn's MLP, partial_fit does not stop early.
+        early_stopping = self.early_stopping and not incremental
+        if early_stopping and self.monitor.startswith("val_") and not validation_data:
+            X, y_encoded, sample_weight, validation_data = self._hold_out(
+                X, y_encoded, sample_weight
+            )
+        run = self._run_compiled if self._uses_compiled_loop() else self._run_keras
+        with quiet_tensorflow():
+            history = run(
+                X,
+                y_encoded,
+                sample_weight,
+                validation_data,
+                epochs=1 if incremental else self.epochs,
+                early_stopping=early_stopping,
+                continuing=continuing,
+            )
+        self.n_iter_ += len(history["loss"])
+        self.history_ = {
+            key: self.history_.get(key, []) + values for key, values in history.items()
+        }
+        return self
+
+    def _hold_out(self, X, y_encoded, sample_weight):
+        """Split off ``validation_fraction`` of the data for early stopping."""
+        arrays = [X, y_encoded] + ([] if sample_weight is None else [sample_weight])
+        parts = train_test_split(
+            *arrays,
+            test_size=self.validation_fraction,
+            random_state=self._seed,
+            stratify=y_encoded if is_classifier(self) else None,
+        )
+        X, X_val, y_encoded, y_val = parts[:4]
+        sample_weight = parts[4] if sample_weight is not None else None
+        return X, y_encoded, sample_weight, (X_val, y_val)
+
+    def _run_compiled(
+        self,
+        X,
+        y_encoded,
+        sample_weight,
+        validation_data,
+        *,
+        epochs,
+        early_stopping,
+        continuing,
+    ):
+        """The epochs in sknoise's compiled loop (see ``_training``)."""
+        encoder = self.target_encoder_
+        return _training.train(
+            self.model_,
+            architecture=self._architecture,
+            loss=encoder.loss_,
+            metric=encoder.metric_,
+            x=X,
+            y=y_encoded,
+            sample_weight=sample_weight,
+            validation_data=validation_data,
+            epochs=epochs,
+            batch_size=self.batch_size,
+            first_epoch=self.n_iter_,
+            shuffle_seed=self._shuffle_seed,
+            early_stopping=(
+                {
+                    "monitor": self.monitor,
+                    "patience": self.n_iter_no_change,
+                    "tol": self.tol,
+                }
+                if early_stopping
+                else None
+            ),
+            verbose=self.verbose,
+        )
+
+    def _run_keras(
+        self,
+        X,
+        y_encoded,
+        sample_weight,
+        validation_data,
+        *,
+        epochs,
+        early_stopping,
+        continuing,
+    ):
+        """The epochs in Keras' ``fit``, through the scikeras engine."""
+        callbacks = list(self.callbacks or [])
+        if isinstance(self.callbacks, keras.callbacks.Callback):
+            callbacks = [self.callbacks]
+        if early_stopping:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor=self.monitor,
+                    patience=self.n_iter_no_change,
+                    min_delta=self.tol,
+                    restore_best_weights=True,
+                )
+            )
+        engine = self._engine
+        already = len(getattr(engine, "history_", {}).get("loss", []))
+        engine.set_params(
             batch_size=self.batch_size,
             verbose=self.verbose,
-            callbacks=self.callbacks,
+            callbacks=callbacks or None,
             warm_start=continuing,
-            epochs=1 if incremental else self.epochs,
+            epochs=epochs,
         )
-        train = self._engine.partial_fit if incremental else self._engine.fit
-        with quiet_tensorflow(), _seeded(self._seed):
-            train(
+        with _seeded(self._seed):
+            engine.fit(
                 X,
                 y_encoded,
                 sample_weight=sample_weight,
                 validation_data=validation_data,
             )
-        self.history_ = {
-            key: list(values) for key, values in self._engine.history_.items()
-        }
-        return self
+        # scikeras appends to its history when warm-starting; keep the new part.
+        skip = already if continuing else 0
+        return {key: list(values[skip:]) for key, values in engine.history_.items()}
 
     def _train_or_discard(self, *args, incremental, **kwargs):
         """Train; if a fresh fit raises, leave the estimator unfitted.
@@ -574,7 +733,13 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
         learning_rate=0.001,
         epochs=200,
         batch_size=32,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        monitor="val_loss",
         warm_start=False,
+        training_loop="auto",
         callbacks=None,
         random_state=None,
         verbose=0,
@@ -590,7 +755,13 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
             learning_rate=learning_rate,
             epochs=epochs,
             batch_size=batch_size,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            monitor=monitor,
             warm_start=warm_start,
+            training_loop=training_loop,
             callbacks=callbacks,
             random_state=random_state,
             verbose=verbose,

@@ -13,7 +13,7 @@ class ClassifierTargetEncoder(TransformerMixin, BaseEstimator):
 
     Binary problems get one sigmoid unit and binary cross-entropy (the
     published setup); problems with more classes get a softmax over all
-    classes and sparse categorical cross-entropy.
+    classes and sparse categorical cross-entropy. Both log accuracy.
 
     Parameters
     ----------
@@ -38,6 +38,8 @@ class ClassifierTargetEncoder(TransformerMixin, BaseEstimator):
         self.loss_ = (
             "binary_crossentropy" if binary else "sparse_categorical_crossentropy"
         )
+        # The per-sample function Keras' "accuracy" resolves to for this head.
+        self.metric_ = "binary_accuracy" if binary else "sparse_categorical_accuracy"
         return self
 
     def transform(self, y):
@@ -89,6 +91,7 @@ class RegressorTargetEncoder(TransformerMixin, BaseEstimator):
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
         self.output_activation_ = "linear"
         self.loss_ = "mean_squared_error"
+        self.metric_ = None
         return self
 
     def transform(self, y):

@@ -14,6 +14,10 @@ I0000 00:00:1795344925.317532    1994 cudart_stub.cc:31] Could not find cuda dri
 I0000 00:00:1795344925.692763    1994 cpu_feature_guard.cc:227] This TensorFlow binary is optimized to use available CPU instructions in performance-critical operations.
 To enable the following instructions: AVX2 AVX512F AVX512_VNNI FMA, in other operations, rebuild TensorFlow with the appropriate compiler flags.
 E0000 00:00:1795344946.659735    2042 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error
+I0000 00:00:1795356019.580235    9083 service.cc:153] XLA service 0x55786ee4bfa0 initialized for platform Host (this does not guarantee that XLA will be used). Devices:
+I0000 00:00:1795356019.580300    9083 service.cc:161]   StreamExecutor [0]: Host, Default Version (Driver: 0.0.0; Runtime: 0.0.0; Toolkit: 0.0.0; DNN: 0.0.0)
+I0000 00:00:1795356019.693176    9083 dump_mlir_util.cc:269] disabling MLIR crash reproducer, set env var `MLIR_CRASH_REPRODUCER_DIRECTORY` to enable.
+I0000 00:00:1795356021.271966    9083 device_compiler.h:208] Compiled cluster using XLA!  This line is logged at most once for the lifetime of the process.
 """  # noqa: E501
 
 

@@ -1,0 +1,301 @@
+"""The compiled training loop: semantics of Keras fit, at compiled speed."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_circles
+
+from sknoise import NoisyMLPClassifier, NoisyMLPRegressor, _training
+from sknoise._backend import import_keras
+
+keras = import_keras()
+
+FAST = {"nodes": 16, "epochs": 30, "batch_size": 16, "learning_rate": 0.01}
+
+
+@pytest.fixture(scope="module")
+def circles():
+    X, y = make_circles(n_samples=200, noise=0.1, random_state=1)
+    X = X.astype("float32")
+    return X[:100], y[:100], X[100:], y[100:]
+
+
+def evaluate_loss(clf, X, y):
+    """Binary cross-entropy of the fitted network on (X, y), noise off."""
+    proba = np.clip(clf.predict_proba(X)[:, 1], 1e-7, 1 - 1e-7)
+    return float(-np.mean(y * np.log(proba) + (1 - y) * np.log(1 - proba)))
+
+
+def test_default_fit_uses_compiled_loop(circles):
+    X, y, _, _ = circles
+    before = _training.trace_count()
+    clf = NoisyMLPClassifier(**FAST, random_state=0).fit(X, y)
+    assert _training.trace_count() >= before
+    assert clf.n_iter_ == FAST["epochs"]
+    assert not hasattr(clf._engine, "history_")  # scikeras never ran
+
+
+@pytest.mark.parametrize("validation", [False, True])
+def test_history_keys_and_lengths(circles, validation):
+    X, y, X_val, y_val = circles
+    clf = NoisyMLPClassifier(**FAST, random_state=0)
+    clf.fit(X, y, validation_data=(X_val, y_val) if validation else None)
+    expected = ["loss", "accuracy"]
+    if validation:
+        expected += ["val_loss", "val_accuracy"]
+    assert list(clf.history_) == expected
+    for values in clf.history_.values():
+        assert len(values) == FAST["epochs"]
+        assert all(np.isfinite(values))
+    assert clf.history_["loss"][-1] < clf.history_["loss"][0]
+    if validation:
+        # The last val_loss is the fitted model's loss on the validation set.
+        assert clf.history_["val_loss"][-1] == pytest.approx(
+            evaluate_loss(clf, X_val, y_val), rel=1e-3
+        )
+
+
+def test_history_of_regressor_and_multiclass():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    reg = NoisyMLPRegressor(**FAST, random_state=0)
+    reg.fit(X, X @ [1.0, 2.0, 0.0], validation_data=(X, X @ [1.0, 2.0, 0.0]))
+    assert list(reg.history_) == ["loss", "val_loss"]
+    assert len(reg.history_["val_loss"]) == FAST["epochs"]
+    clf = NoisyMLPClassifier(**FAST, random_state=0)
+    clf.fit(X, np.digitize(X[:, 0], [-0.5, 0.5]))
+    assert list(clf.history_) == ["loss", "accuracy"]
+    assert 0 <= min(clf.history_["accuracy"]) <= max(clf.history_["accuracy"]) <= 1
+
+
+def test_early_stopping_stops_and_restores_best_weights(circles):
+    X, y, X_val, y_val = circles
+    clf = NoisyMLPClassifier(
+        nodes=64,
+        noise_amount=0.0,
+        learning_rate=0.05,
+        epochs=400,
+        batch_size=100,
+        early_stopping=True,
+        n_iter_no_change=5,
+        tol=0.0,
+        random_state=0,
+    )
+    clf.fit(X, y, validation_data=(X_val, y_val))
+    history = clf.history_["val_loss"]
+    assert clf.n_iter_ == len(history) < 400
+    best = int(np.argmin(history))
+    # It stopped patience epochs after the best one ...
+    assert len(history) == best + 1 + 5
+    # ... and the network is the one of the best epoch.
+    assert evaluate_loss(clf, X_val, y_val) == pytest.approx(history[best], rel=1e-3)
+
+
+def test_early_stopping_holds_out_validation_fraction(circles):
+    X, y, _, _ = circles
+    clf = NoisyMLPClassifier(
+        **{**FAST, "epochs": 200},
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=3,
+        random_state=0,
+    ).fit(X, y)
+    assert "val_loss" in clf.history_
+    assert clf.n_iter_ < 200
+
+
+def test_early_stopping_on_training_accuracy(circles):
+    X, _, _, _ = circles
+    clf = NoisyMLPClassifier(
+        **{**FAST, "epochs": 300},
+        early_stopping=True,
+        monitor="accuracy",
+        n_iter_no_change=4,
+        random_state=0,
+    ).fit(X, X[:, 0] > 0)  # separable: the accuracy saturates
+    assert "val_loss" not in clf.history_
+    assert clf.n_iter_ < 300
+
+
+def test_no_retrace_across_noise_learning_rate_and_data(circles):
+    X, y, X_val, y_val = circles
+    NoisyMLPClassifier(**FAST, noise_amount=0.1, random_state=0).fit(X, y)
+    before = _training.trace_count()
+    for noise_amount, learning_rate, seed in [(0.2, 0.001, 1), (1.0, 0.1, 2)]:
+        params = {**FAST, "learning_rate": learning_rate}
+        clf = NoisyMLPClassifier(**params, noise_amount=noise_amount, random_state=seed)
+        # Other values of the same shape: the swapped halves of the data.
+        clf.fit(X_val, y_val)
+    assert _training.trace_count() == before
+
+
+def test_epochs_do_not_retrace(circles):
+    X, y, _, _ = circles
+    NoisyMLPClassifier(**FAST, random_state=0).fit(X, y)
+    before = _training.trace_count()
+    NoisyMLPClassifier(**{**FAST, "epochs": 7}, random_state=0).fit(X, y)
+    assert _training.trace_count() == before
+
+
+def test_noise_amount_changes_training_in_the_compiled_loop(circles):
+    X, y, _, _ = circles
+    quiet = NoisyMLPClassifier(**FAST, noise_amount=0.01, random_state=0).fit(X, y)
+    loud = NoisyMLPClassifier(**FAST, noise_amount=2.0, random_state=0).fit(X, y)
+    # Same seed and initial weights; far noisier training ends far worse.
+    assert loud.history_["loss"][-1] > quiet.history_["loss"][-1] + 0.05
+
+
+def test_warm_start_continues_weights_and_epochs(circles):
+    X, y, _, _ = circles
+    clf = NoisyMLPClassifier(**FAST, warm_start=True, random_state=0).fit(X, y)
+    first_loss = clf.history_["loss"][-1]
+    weights = [w.copy() for w in clf.model_.get_weights()]
+    model = clf.model_
+    clf.fit(X, y)
+    assert clf.model_ is model
+    assert clf.n_iter_ == 2 * FAST["epochs"]
+    assert len(clf.history_["loss"]) == 2 * FAST["epochs"]
+    assert clf.history_["loss"][FAST["epochs"] - 1] == first_loss
+    assert any(
+        not np.array_equal(a, b)
+        for a, b in zip(weights, clf.model_.get_weights(), strict=True)
+    )
+    # Continued training starts where the first fit ended, not from scratch.
+    assert clf.history_["loss"][FAST["epochs"]] < clf.history_["loss"][0]
+
+
+def test_partial_fit_runs_one_epoch_per_call(circles):
+    X, y, _, _ = circles
+    clf = NoisyMLPClassifier(**FAST, random_state=0)
+    for _ in range(3):
+        clf.partial_fit(X, y, classes=[0, 1])
+    assert clf.n_iter_ == 3
+    assert len(clf.history_["loss"]) == 3
+    # The optimizer's state carries over: Adam's step counter advanced.
+    steps_per_epoch = int(np.ceil(len(X) / FAST["batch_size"]))
+    iterations = keras.ops.convert_to_numpy(clf.model_.optimizer.iterations)
+    assert int(iterations) == 3 * steps_per_epoch
+
+
+@pytest.mark.parametrize("estimator", ["classifier", "regressor"])
+def test_random_state_reproduces_fits(circles, estimator):
+    X, y, X_test, _ = circles
+    make = NoisyMLPClassifier if estimator == "classifier" else NoisyMLPRegressor
+    first = make(**FAST, random_state=3).fit(X, y)
+    second = make(**FAST, random_state=3).fit(X, y)
+    other = make(**FAST, random_state=4).fit(X, y)
+    np.testing.assert_array_equal(first.history_["loss"], second.history_["loss"])
+    out = "predict_proba" if estimator == "classifier" else "predict"
+    np.testing.assert_array_equal(
+        getattr(first, out)(X_test), getattr(second, out)(X_test)
+    )
+    assert not np.array_equal(getattr(first, out)(X_test), getattr(other, out)(X_test))
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_compiled_loop_takes_the_same_steps_as_keras_fit(optimizer):
+    # Without noise and with one batch per epoch nothing is random after the
+    # initial weights, which the seed fixes: both loops must agree exactly.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3)).astype("float32")
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    params = dict(
+        nodes=8, epochs=5, batch_size=60, noise_amount=0.0, learning_rate=0.1,
+        optimizer=optimizer, random_state=0,
+    )  # fmt: skip
+    stock = NoisyMLPClassifier(**params, training_loop="keras").fit(X, y)
+    compiled = NoisyMLPClassifier(**params, training_loop="compiled").fit(X, y)
+    for key in ("loss", "accuracy"):
+        np.testing.assert_allclose(
+            compiled.history_[key], stock.history_[key], rtol=1e-5
+        )
+    for ours, theirs in zip(
+        compiled.model_.get_weights(), stock.model_.get_weights(), strict=True
+    ):
+        np.testing.assert_allclose(ours, theirs, atol=1e-6)
+
+
+def test_compiled_and_keras_loops_reach_equivalent_accuracy(circles):
+    X, y, X_test, y_test = circles
+    scores = {"compiled": [], "keras": []}
+    for seed in range(4):
+        for loop in scores:
+            clf = NoisyMLPClassifier(
+                nodes=32,
+                noise_amount=0.1,
+                learning_rate=0.03,
+                epochs=100,
+                batch_size=32,
+                training_loop=loop,
+                random_state=seed,
+            ).fit(X, y)
+            scores[loop].append(clf.score(X_test, y_test))
+    compiled, stock = np.mean(scores["compiled"]), np.mean(scores["keras"])
+    # Both learn the circles (chance is 0.5) and do so equally well.
+    assert compiled > 0.7 and stock > 0.7
+    assert abs(compiled - stock) < 0.05
+
+
+def test_callbacks_fall_back_to_the_keras_loop(circles):
+    X, y, _, _ = circles
+
+    class CountEpochs(keras.callbacks.Callback):
+        epochs = 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            CountEpochs.epochs += 1
+
+    clf = NoisyMLPClassifier(**FAST, callbacks=[CountEpochs()], random_state=0)
+    clf.fit(X, y)
+    assert CountEpochs.epochs == FAST["epochs"]
+    assert len(clf.history_["loss"]) == FAST["epochs"]
+    assert clf.n_iter_ == FAST["epochs"]
+
+
+def test_keras_loop_early_stopping(circles):
+    X, y, X_val, y_val = circles
+    clf = NoisyMLPClassifier(
+        **{**FAST, "epochs": 300},
+        noise_amount=0.0,
+        early_stopping=True,
+        n_iter_no_change=3,
+        training_loop="keras",
+        random_state=0,
+    ).fit(X, y, validation_data=(X_val, y_val))
+    assert clf.n_iter_ < 300
+    best = min(clf.history_["val_loss"])
+    assert evaluate_loss(clf, X_val, y_val) == pytest.approx(best, rel=1e-3)
+
+
+def test_compiled_loop_refuses_callbacks(circles):
+    X, y, _, _ = circles
+    clf = NoisyMLPClassifier(
+        **FAST, training_loop="compiled", callbacks=[keras.callbacks.History()]
+    )
+    with pytest.raises(ValueError, match="training_loop='compiled'"):
+        clf.fit(X, y)
+
+
+def test_regressor_refuses_accuracy_monitor():
+    reg = NoisyMLPRegressor(**FAST, early_stopping=True, monitor="val_accuracy")
+    with pytest.raises(ValueError, match="'monitor'"):
+        reg.fit(np.ones((10, 2)), np.arange(10.0))
+
+
+@pytest.mark.parametrize("verbose, lines", [(1, 1), (2, FAST["epochs"])])
+def test_verbose_reports_epochs(circles, capsys, verbose, lines):
+    X, y, _, _ = circles
+    NoisyMLPClassifier(**FAST, verbose=verbose, random_state=0).fit(X, y)
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == lines
+    assert out[-1].startswith(f"Epoch {FAST['epochs']}/{FAST['epochs']} - loss: ")
+
+
+def test_short_last_batch_and_sample_weights(circles):
+    X, y, _, _ = circles
+    # 100 rows in batches of 32: three full batches and one of 4.
+    weights = np.where(y == 1, 2.0, 0.5)
+    clf = NoisyMLPClassifier(**{**FAST, "batch_size": 32}, random_state=0)
+    clf.fit(X, y, sample_weight=weights)
+    assert np.isfinite(clf.history_["loss"]).all()
+    iterations = keras.ops.convert_to_numpy(clf.model_.optimizer.iterations)
+    assert int(iterations) == 4 * FAST["epochs"]
