@@ -609,7 +609,8 @@ _COMMON_PARAMETERS_DOC = """\
         hidden layer.
     noise_amount : float, default=0.1
         Standard deviation of the zero-mean Gaussian noise added during
-        training. 0 disables the noise. The noise has a fixed scale, so
+        training, drawn fresh at every step (see ``sknoise._random`` for the
+        generator). 0 disables the noise. The noise has a fixed scale, so
         standardise the inputs first (e.g. ``StandardScaler`` in a
         ``Pipeline``).
     noise_site : {"input", "hidden", "activation"}, tuple of them, str or \
@@ -642,17 +643,43 @@ None, default="hidden"
         Passes over the training data per call to ``fit``.
     batch_size : int, default=32
         Samples per gradient step; the data are reshuffled every epoch.
+    early_stopping : bool, default=False
+        Stop once ``monitor`` has not improved by more than ``tol`` for
+        ``n_iter_no_change`` epochs, and restore the weights of the best
+        epoch. ``partial_fit`` never stops early.
+    validation_fraction : float, default=0.1
+        Share of the training data held out (stratified for classifiers) to
+        score a ``val_*`` monitor, when ``fit`` gets no ``validation_data``.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before early stopping (Keras' patience).
+    tol : float, default=1e-4
+        Smallest change of ``monitor`` that counts as an improvement.
+    monitor : {"val_loss", "loss", "val_accuracy", "accuracy"}, \
+default="val_loss"
+        The ``history_`` entry early stopping watches; losses should fall,
+        accuracies (classifiers only) rise.
     warm_start : bool, default=False
-        If True, ``fit`` continues from the current weights instead of
-        building a new network.
+        If True, ``fit`` continues from the current weights, optimizer state
+        and epoch count instead of building a new network.
+    training_loop : {"auto", "compiled", "keras"}, default="auto"
+        "compiled" runs many epochs inside one compiled call of the Keras
+        backend (``jax.jit``, or ``tf.function`` with XLA), hundreds of times
+        faster than Keras' ``fit`` on small data; the compiled program is
+        reused by later fits of the same shapes, whatever their
+        ``noise_amount`` or ``learning_rate``. "keras" runs Keras' own
+        ``fit`` (through scikeras). "auto" uses the compiled loop unless
+        ``callbacks`` or ``fit__*``/``callbacks__*`` parameters need Keras'
+        ``fit``.
     callbacks : list of keras.callbacks.Callback or None, default=None
-        Keras callbacks run during training.
+        Keras callbacks run during training; they need Keras' ``fit`` (see
+        ``training_loop``).
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the noise and the shuffling. An int
         makes two fits give identical predictions.
     verbose : int, default=0
-        Keras' verbosity during training (0 silent, 1 progress bar, 2 one
-        line per epoch).
+        Verbosity during training: 0 silent; 1 a progress line (Keras' bar,
+        or one line per 1000 epochs in the compiled loop); 2 one line per
+        epoch.
     **kwargs
         Routed parameters: ``optimizer__*``, ``fit__*`` (e.g.
         ``fit__shuffle=False``) and ``callbacks__*``, as in scikeras."""
@@ -663,8 +690,12 @@ _COMMON_ATTRIBUTES_DOC = """\
         (``input_noise``, ``hidden_noise_<i>``, ``activation_noise_<i>``).
     history_ : dict of str to list of float
         Per-epoch training record: ``loss`` and, for classifiers,
-        ``accuracy``; ``val_loss`` (and ``val_accuracy``) when
-        ``validation_data`` is passed to ``fit``.
+        ``accuracy`` (both from the noisy training passes, as Keras logs
+        them); ``val_loss`` (and ``val_accuracy``) when ``validation_data``
+        is passed to ``fit`` or early stopping holds data out. Continued
+        training (``warm_start``, ``partial_fit``) appends to it.
+    n_iter_ : int
+        Epochs trained since the network was built.
     noise_sites_ : tuple of str
         The canonical noise sites used, e.g. ``("input", "hidden")``.
     n_features_in_ : int

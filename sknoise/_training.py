@@ -226,48 +226,40 @@ class _CompiledLoop:
         x, y, weight = data["x"], data["y"], data["weight"]
         batch = sig.batch_size
         n_steps = -(-sig.n_samples // batch)
+        params = (state["trainable"], state["non_trainable"], state["optimizer"])
         if n_steps == 1:
             # One batch holds all rows: their order cannot change the step.
-            order = ops.arange(sig.n_samples, dtype="int32")
+            n_rows = ops.cast(sig.n_samples, x.dtype)
+            *params, loss, metric_sum = self._update(params, x, y, weight, n_rows)
+            loss_sum = loss * n_rows
         else:
             seed = ops.stack([shuffle_seed, ops.cast(state["epoch"], "uint32")])
             order = ops.cast(ops.argsort(uniform((sig.n_samples,), seed)), "int32")
-        padding = n_steps * batch - sig.n_samples
-        order = ops.concatenate([order, ops.zeros((padding,), dtype="int32")])
-        # Padded rows weigh nothing: the short last batch is a mean over its
-        # real rows, as in Keras.
-        real = ops.cast(ops.arange(n_steps * batch) < sig.n_samples, x.dtype)
+            padding = n_steps * batch - sig.n_samples
+            order = ops.concatenate([order, ops.zeros((padding,), dtype="int32")])
+            # Padded rows weigh nothing: the short last batch is a mean over
+            # its real rows, as in Keras.
+            real = ops.cast(ops.arange(n_steps * batch) < sig.n_samples, x.dtype)
 
-        def step(index, carry):
-            *params, loss_sum, metric_sum = carry
-            rows = ops.slice(order, (index * batch,), (batch,))
-            mask = ops.slice(real, (index * batch,), (batch,))
-            n_rows = ops.sum(mask)
-            trainable, non_trainable, optimizer_vars, loss, metric = self._update(
-                params,
-                ops.take(x, rows, axis=0),
-                ops.take(y, rows, axis=0),
-                ops.take(weight, rows, axis=0) * mask,
-                n_rows,
-            )
-            return (
-                trainable,
-                non_trainable,
-                optimizer_vars,
-                loss_sum + loss * n_rows,
-                metric_sum + metric,
-            )
+            def step(index, carry):
+                *params, loss_sum, metric_sum = carry
+                rows = ops.slice(order, (index * batch,), (batch,))
+                mask = ops.slice(real, (index * batch,), (batch,))
+                n_rows = ops.sum(mask)
+                *params, loss, metric = self._update(
+                    params,
+                    ops.take(x, rows, axis=0),
+                    ops.take(y, rows, axis=0),
+                    ops.take(weight, rows, axis=0) * mask,
+                    n_rows,
+                )
+                return (*params, loss_sum + loss * n_rows, metric_sum + metric)
 
-        zero = ops.zeros((), dtype=x.dtype)
-        carry = (state["trainable"], state["non_trainable"], state["optimizer"])
-        if n_steps == 1:
-            trainable, non_trainable, optimizer_vars, loss_sum, metric_sum = step(
-                0, (*carry, zero, zero)
+            zero = ops.zeros((), dtype=x.dtype)
+            *params, loss_sum, metric_sum = ops.fori_loop(
+                0, n_steps, step, (*params, zero, zero)
             )
-        else:
-            trainable, non_trainable, optimizer_vars, loss_sum, metric_sum = (
-                ops.fori_loop(0, n_steps, step, (*carry, zero, zero))
-            )
+        trainable, non_trainable, optimizer_vars = params
         logs = [loss_sum / sig.n_samples]
         if self.metric_fn is not None:
             logs.append(metric_sum / ops.sum(weight))

@@ -1,0 +1,389 @@
+"""Milliseconds per epoch: sknoise against its peers, side by side.
+
+The published setup: ``make_circles(100, noise=0.1, random_state=1)``, the
+first 30 points train (70 validate), 500 hidden units with Gaussian noise of
+standard deviation 0.1 on the pre-activation, Adam, batch size 32 (one batch
+per epoch). Timed on every installed Keras backend, each in a subprocess of
+its own (a process holds one backend):
+
+* ``scikeras``: a stock scikeras ``KerasClassifier`` around the same Keras
+  network (with ``keras.layers.GaussianNoise``), trained by Keras' ``fit``;
+* ``sknoise``: ``NoisyMLPClassifier`` (compiled loop), and with
+  ``noise_amount=0``;
+* ``sklearn``: ``MLPClassifier(hidden_layer_sizes=(500,))``, Adam, same
+  batch and epochs, ``tol=0``, no L2 penalty; with validation data it is a
+  ``partial_fit`` loop that scores the validation set after every epoch;
+* ``floor``: a minimal hand-written compiled loop of the same computation
+  (dense, noise, relu, dense, sigmoid cross-entropy, hand-written Adam), with
+  sknoise's noise source and with the backend's own normal generator.
+
+A time per epoch is the slope between a short and a long fit, so fixed costs
+(building, compiling, validating input) drop out; they are reported apart as
+the time of one published 5000-epoch fit. Finally the whole published grid
+search (4 x 6 candidates, 5-fold CV, 5000 epochs: 121 fits) is timed with
+sknoise. Run ``python -m benchmarks.speed --help`` for the options.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+
+from benchmarks import _common
+
+NODES = 500
+NOISE = 0.1
+BATCH = 32
+PUBLISHED_EPOCHS = 5000
+GRID = {"nodes": [50, 100, 300, 500], "noise_amount": [0.001, 0.01, 0.1, 0.2, 0.7, 1]}
+QUICK_GRID = {"nodes": [50, 500], "noise_amount": [0.01, 0.1]}
+
+
+def per_epoch(run, short, long, repeats):
+    """Seconds per epoch (slope) and the fixed cost, medians over repeats.
+
+    ``run(epochs)`` trains once for that many epochs; it runs once first to
+    warm up (imports, compilation), then ``repeats`` times at each length.
+    """
+    run(short)
+    slopes, fixed = [], []
+    for _ in range(repeats):
+        with _common.Stopwatch() as t_short:
+            run(short)
+        with _common.Stopwatch() as t_long:
+            run(long)
+        slope = (t_long.seconds - t_short.seconds) / (long - short)
+        slopes.append(slope)
+        fixed.append(t_short.seconds - slope * short)
+    return float(np.median(slopes)), float(np.median(fixed))
+
+
+# ---------------------------------------------------------------------------
+# The contenders, measured inside a worker process with one backend
+# ---------------------------------------------------------------------------
+def scikeras_runner(data, validation):
+    import keras
+    from scikeras.wrappers import KerasClassifier
+
+    X, y, X_val, y_val = data
+
+    def build():
+        model = keras.Sequential(
+            [
+                keras.Input((X.shape[1],)),
+                keras.layers.Dense(NODES),
+                keras.layers.GaussianNoise(NOISE),
+                keras.layers.Activation("relu"),
+                keras.layers.Dense(1, activation="sigmoid"),
+            ]
+        )
+        model.compile(
+            optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"]
+        )
+        return model
+
+    def run(epochs):
+        clf = KerasClassifier(build, batch_size=BATCH, epochs=epochs, verbose=0)
+        extra = {"validation_data": (X_val, y_val)} if validation else {}
+        clf.fit(X, y, **extra)
+
+    return run
+
+
+def sknoise_runner(data, validation, noise_amount=NOISE):
+    from sknoise import NoisyMLPClassifier
+
+    X, y, X_val, y_val = data
+
+    def run(epochs):
+        clf = NoisyMLPClassifier(
+            NODES,
+            noise_amount=noise_amount,
+            noise_site="hidden",
+            batch_size=BATCH,
+            epochs=epochs,
+            random_state=0,
+        )
+        clf.fit(X, y, validation_data=(X_val, y_val) if validation else None)
+
+    return run
+
+
+def sklearn_runner(data, validation):
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.metrics import log_loss
+    from sklearn.neural_network import MLPClassifier
+
+    X, y, X_val, y_val = data
+
+    def run(epochs):
+        clf = MLPClassifier(
+            hidden_layer_sizes=(NODES,),
+            solver="adam",
+            alpha=0.0,
+            batch_size=BATCH,
+            max_iter=epochs,
+            tol=0.0,
+            n_iter_no_change=epochs + 1,
+            random_state=0,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            # batch_size 32 > 30 rows: scikit-learn clips it, as Keras does.
+            warnings.filterwarnings("ignore", message="Got `batch_size`")
+            if not validation:
+                clf.fit(X, y)
+                return
+            for _ in range(epochs):
+                clf.partial_fit(X, y, classes=[0, 1])
+                log_loss(y_val, clf.predict_proba(X_val))
+
+    return run
+
+
+def _initial_parameters(n_features, seed=0):
+    rng = np.random.default_rng(seed)
+    limit1 = np.sqrt(6 / (n_features + NODES))
+    limit2 = np.sqrt(6 / (NODES + 1))
+    return [
+        rng.uniform(-limit1, limit1, (n_features, NODES)).astype("float32"),
+        np.zeros(NODES, "float32"),
+        rng.uniform(-limit2, limit2, (NODES, 1)).astype("float32"),
+        np.zeros(1, "float32"),
+    ]
+
+
+def floor_runner(data, noise_source):
+    """The hand-written compiled loop; ``noise_source`` "sknoise", "backend"
+    or None (no noise)."""
+    import keras
+
+    from sknoise._random import standard_normal
+
+    X, y, _, _ = data
+    y = y.astype("float32").reshape(-1, 1)
+    params = _initial_parameters(X.shape[1])
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+        import jax.numpy as xp
+
+        def normal(shape, step):
+            if noise_source == "sknoise":
+                return standard_normal(shape, xp.stack([xp.uint32(7), step]))
+            return jax.random.normal(jax.random.fold_in(jax.random.key(7), step), shape)
+
+        def grad(loss, p, step):
+            return jax.grad(loss)(p, step)
+
+        def loop(n, body, state):
+            return jax.lax.fori_loop(0, n, body, state)
+
+        compile_ = jax.jit
+    else:
+        import tensorflow as tf
+        import tensorflow.experimental.numpy as xp
+
+        def normal(shape, step):
+            if noise_source == "sknoise":
+                return standard_normal(shape, tf.stack([7, step]))
+            return tf.random.stateless_normal(shape, tf.stack([7, step]))
+
+        def grad(loss, p, step):
+            with tf.GradientTape() as tape:
+                tape.watch(p)
+                value = loss(p, step)
+            return tape.gradient(value, p)
+
+        def loop(n, body, state):
+            return tf.while_loop(
+                lambda i, *_: i < n,
+                lambda i, *s: (i + 1, *body(i, s)),
+                (tf.constant(0), *state),
+            )[1:]
+
+        def compile_(function):
+            return tf.function(function, jit_compile=True)
+
+    def loss(p, step):
+        w1, b1, w2, b2 = p
+        pre = X @ w1 + b1
+        if noise_source is not None:
+            pre = pre + NOISE * normal(pre.shape, step)
+        logits = xp.maximum(pre, 0) @ w2 + b2
+        return xp.mean(xp.logaddexp(0.0, logits) - y * logits)
+
+    def train(p, m, v, n_epochs):
+        def body(i, state):
+            p, m, v = state
+            g = grad(loss, p, i)
+            t = xp.asarray(i + 1, "float32")
+            m = [0.9 * a + 0.1 * b for a, b in zip(m, g, strict=True)]
+            v = [0.999 * a + 0.001 * b * b for a, b in zip(v, g, strict=True)]
+            scale = 0.001 * xp.sqrt(1 - 0.999**t) / (1 - 0.9**t)
+            p = [
+                w - scale * a / (xp.sqrt(b) + 1e-7)
+                for w, a, b in zip(p, m, v, strict=True)
+            ]
+            return p, m, v
+
+        return loop(n_epochs, body, (p, m, v))
+
+    compiled = compile_(train)
+    zeros = [np.zeros_like(w) for w in params]
+
+    def run(epochs):
+        out = compiled(params, zeros, zeros, np.int32(epochs))
+        keras.ops.convert_to_numpy(out[0][0])  # wait for the result
+
+    return run
+
+
+def grid_search_seconds(data, quick, n_jobs):
+    from sklearn.model_selection import GridSearchCV
+
+    from sknoise import NoisyMLPClassifier
+
+    X, y, _, _ = data
+    grid = QUICK_GRID if quick else GRID
+    epochs = 500 if quick else PUBLISHED_EPOCHS
+    search = GridSearchCV(
+        NoisyMLPClassifier(noise_site="hidden", epochs=epochs, random_state=0),
+        grid,
+        cv=5,
+        n_jobs=n_jobs,
+    )
+    with _common.Stopwatch() as watch:
+        search.fit(X, y)
+    n_fits = len(search.cv_results_["params"]) * 5 + 1
+    return watch.seconds, n_fits, epochs
+
+
+def worker(args):
+    """Measure every contender on this process's backend; print JSON lines."""
+    backend = _common.select_backend(args.backend)
+    data = _common.published_circles()
+    repeats = 1 if args.quick else 3
+    fast = (200, 1000) if args.quick else (1000, PUBLISHED_EPOCHS)
+    slow = (5, 25) if args.quick else (20, 120)
+    mlp = (50, 250) if args.quick else (200, 1000)
+    contenders = [
+        ("scikeras", "no", slow, lambda: scikeras_runner(data, False)),
+        ("scikeras", "yes", slow, lambda: scikeras_runner(data, True)),
+        ("sknoise", "no", fast, lambda: sknoise_runner(data, False)),
+        ("sknoise", "yes", fast, lambda: sknoise_runner(data, True)),
+        ("sknoise, noise 0", "no", fast, lambda: sknoise_runner(data, False, 0.0)),
+        ("sklearn MLP", "no", mlp, lambda: sklearn_runner(data, False)),
+        ("sklearn MLP", "yes", mlp, lambda: sklearn_runner(data, True)),
+        ("floor, sknoise noise", "no", fast, lambda: floor_runner(data, "sknoise")),
+        ("floor, backend noise", "no", fast, lambda: floor_runner(data, "backend")),
+        ("floor, noise 0", "no", fast, lambda: floor_runner(data, None)),
+    ]
+    for name, validation, (short, long), make in contenders:
+        seconds, fixed = per_epoch(make(), short, long, repeats)
+        record = {
+            "backend": backend,
+            "contender": name,
+            "validation": validation,
+            "ms_per_epoch": seconds * 1e3,
+            "fixed_s": fixed,
+        }
+        print(json.dumps(record), flush=True)
+    if not args.skip_grid:
+        seconds, n_fits, epochs = grid_search_seconds(data, args.quick, args.n_jobs)
+        record = {"backend": backend, "grid_s": seconds, "fits": n_fits}
+        print(json.dumps({**record, "epochs": epochs}), flush=True)
+    print(json.dumps({"environment": _common.environment(backend)}), flush=True)
+
+
+def run_backend(backend, args):
+    """Run a worker for ``backend`` and collect its records."""
+    command = [sys.executable, "-m", "benchmarks.speed", "--worker"]
+    command += ["--backend", backend, "--n-jobs", str(args.n_jobs)]
+    command += ["--quick"] * args.quick + ["--skip-grid"] * args.skip_grid
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    if result.returncode:
+        sys.stderr.write(result.stderr)
+        raise SystemExit(f"the {backend} worker failed")
+    return [json.loads(line) for line in result.stdout.splitlines() if line[:1] == "{"]
+
+
+def summarise(records):
+    """Rows of the speed table with their ratios, one per backend/contender."""
+    rows = []
+    by_key = {
+        (r["backend"], r["contender"], r["validation"]): r
+        for r in records
+        if "contender" in r
+    }
+    for (backend, name, validation), record in by_key.items():
+        ms = record["ms_per_epoch"]
+        fixed = record["fixed_s"]
+        floor = by_key[(backend, "floor, sknoise noise", "no")]["ms_per_epoch"]
+        mlp = by_key[(backend, "sklearn MLP", validation)]["ms_per_epoch"]
+        stock = by_key[(backend, "scikeras", validation)]["ms_per_epoch"]
+        rows.append(
+            {
+                "backend": backend,
+                "contender": name,
+                "validation data": validation,
+                "ms/epoch": round(ms, 4),
+                "x floor": round(ms / floor, 2),
+                "x sklearn MLP": round(ms / mlp, 3),
+                "speed-up vs scikeras": round(stock / ms, 1),
+                "fixed cost (s)": round(fixed, 2),
+                "published fit (s)": round(fixed + ms * PUBLISHED_EPOCHS / 1e3, 2),
+            }
+        )
+    return rows
+
+
+def main(argv=None):
+    parser = _common.base_parser(__doc__.splitlines()[0])
+    parser.add_argument("--n-jobs", type=int, default=1, help="Jobs of the grid.")
+    parser.add_argument(
+        "--skip-grid", action="store_true", help="Do not time the grid search."
+    )
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker(args)
+        return
+    backends = [args.backend] if args.backend else _common.installed_backends()
+    records = []
+    with _common.Stopwatch() as watch:
+        for backend in backends:
+            print(f"timing the {backend} backend ...", flush=True)
+            records += run_backend(backend, args)
+    rows = summarise(records)
+    grids = [r for r in records if "grid_s" in r]
+    environment = next(r["environment"] for r in records if "environment" in r)
+    header = [
+        "# Speed: milliseconds per epoch on the published setup",
+        "",
+        f"Settings: nodes={NODES}, hidden noise {NOISE}, Adam, batch {BATCH}, "
+        "30 training points (70 for validation); per-epoch times are slopes "
+        "between a short and a long fit"
+        + (" (--quick: short fits, one repeat)." if args.quick else "."),
+        "Environment: "
+        + ", ".join(f"{k} {v}" for k, v in environment.items() if k != "backend"),
+        f"Wall time of this benchmark: {watch.seconds:.0f} s.",
+    ]
+    for grid in grids:
+        header.append(
+            f"Grid search on {grid['backend']}: {grid['fits']} fits of "
+            f"{grid['epochs']} epochs in {grid['grid_s']:.1f} s "
+            f"(n_jobs={args.n_jobs})."
+        )
+    csv_path, md_path = _common.write_table(rows, args.out, "speed", header)
+    print(md_path.read_text())
+    print(f"wrote {csv_path} and {md_path}")
+
+
+if __name__ == "__main__":
+    main()
