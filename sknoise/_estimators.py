@@ -422,11 +422,27 @@ class _NoisyMLPBase(BaseEstimator):
                 early_stopping=early_stopping,
                 continuing=continuing,
             )
+        self._check_converged(history, X)
         self.n_iter_ += len(history["loss"])
         self.history_ = {
             key: self.history_.get(key, []) + values for key, values in history.items()
         }
         return self
+
+    def _check_converged(self, history, X):
+        """Raise if training diverged, rather than keep a network of NaNs."""
+        losses = np.asarray(history["loss"], dtype=float)
+        weights = self.model_.get_weights()
+        if np.isfinite(losses).all() and all(np.isfinite(w).all() for w in weights):
+            return
+        bad = np.flatnonzero(~np.isfinite(losses))
+        when = f" (first at epoch {bad[0] + 1})" if bad.size else ""
+        raise ValueError(
+            f"Training diverged: the loss or the weights of {type(self).__name__} "
+            f"became NaN or infinite{when}. The largest |feature| is "
+            f"{np.abs(X).max():.3g}; standardise the inputs (e.g. StandardScaler in "
+            "a Pipeline) or lower learning_rate."
+        )
 
     def _hold_out(self, X, y_encoded, sample_weight):
         """Split off ``validation_fraction`` of the data for early stopping."""
@@ -529,13 +545,21 @@ class _NoisyMLPBase(BaseEstimator):
         A fresh fit replaces the network before training it, so after a
         failure the estimator must not answer ``predict`` with a network that
         was built, or half-trained, by the failed call. A failed continuation
-        (``partial_fit``, ``warm_start``) keeps the network it started from.
+        (``partial_fit``, ``warm_start``) is rolled back to the network and
+        optimizer state it started from.
         """
         continuing = hasattr(self, "model_") and (incremental or self.warm_start)
+        if continuing:
+            model = self.model_
+            saved = [v.numpy() for v in model.variables + model.optimizer.variables]
         try:
             return self._train(*args, incremental=incremental, **kwargs)
         except Exception:
-            if not continuing:
+            if continuing:
+                variables = model.variables + model.optimizer.variables
+                for variable, value in zip(variables, saved, strict=True):
+                    variable.assign(value)
+            else:
                 for attr in [a for a in vars(self) if a.endswith("_")]:
                     delattr(self, attr)
             raise

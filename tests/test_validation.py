@@ -49,11 +49,6 @@ def test_continuous_target_is_rejected_by_the_classifier():
         NoisyMLPClassifier(**FAST).fit(X, rng.normal(size=20))
 
 
-def test_nan_in_y_is_rejected():
-    with pytest.raises(ValueError, match="Input y contains NaN"):
-        NoisyMLPRegressor(**FAST).fit(X, np.where(y == 1, np.nan, 0.0))
-
-
 def test_missing_y_is_rejected():
     with pytest.raises(ValueError, match="requires y to be passed"):
         NoisyMLPClassifier(**FAST).fit(X, None)
@@ -154,3 +149,83 @@ def test_partial_fit_with_labels_of_another_kind():
     )
     with pytest.raises(ValueError, match="not among the classes"):
         clf.partial_fit(X, y)
+
+
+# ----------------------------------------------------------------------
+# The robustness matrix beyond the core cases
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("Estimator", [NoisyMLPClassifier, NoisyMLPRegressor])
+def test_object_dtype_X_of_numbers_is_converted(Estimator):
+    model = Estimator(**FAST).fit(X.astype(object), y)
+    np.testing.assert_array_equal(model.predict(X.astype(object)), model.predict(X))
+
+
+@pytest.mark.parametrize("Estimator", [NoisyMLPClassifier, NoisyMLPRegressor])
+def test_object_dtype_X_of_strings_is_rejected(Estimator):
+    X_text = X.astype(str).astype(object)
+    X_text[0, 0] = "a"
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        Estimator(**FAST).fit(X_text, y)
+
+
+@pytest.mark.parametrize("Estimator", [NoisyMLPClassifier, NoisyMLPRegressor])
+def test_nan_in_y_is_rejected(Estimator):
+    y_nan = y.astype(float)
+    y_nan[3] = np.nan
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        Estimator(**FAST).fit(X, y_nan)
+    assert not hasattr(Estimator(**FAST), "model_")
+
+
+@pytest.mark.parametrize("Estimator", [NoisyMLPClassifier, NoisyMLPRegressor])
+def test_predict_on_zero_rows_is_a_clear_error(Estimator):
+    model = Estimator(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match="0 sample"):
+        model.predict(X[:0])
+
+
+@pytest.mark.parametrize("Estimator", [NoisyMLPClassifier, NoisyMLPRegressor])
+def test_huge_features_give_a_clear_error_or_a_finite_model(Estimator):
+    # Finite in float32, but the network's sums may overflow. A classifier's
+    # sigmoid and clipped cross-entropy can keep training finite; a
+    # regressor's squared error overflows. Never a network of NaNs.
+    model = Estimator(**{**FAST, "epochs": 5})
+    try:
+        model.fit(X * 1e30, y)
+    except ValueError as error:
+        assert "Training diverged" in str(error) and "standardise" in str(error)
+        assert not hasattr(model, "model_")
+    else:
+        assert all(np.isfinite(w).all() for w in model.model_.get_weights())
+        assert np.isfinite(model.predict(X * 1e30).astype(float)).all()
+
+
+def test_overflowing_regression_is_a_clear_error_and_leaves_no_model():
+    model = NoisyMLPRegressor(**FAST)
+    with pytest.raises(ValueError, match=r"Training diverged.*standardise"):
+        model.fit(X * 1e30, y)
+    assert not hasattr(model, "model_")
+
+
+@pytest.mark.parametrize("Estimator", [NoisyMLPClassifier, NoisyMLPRegressor])
+def test_features_beyond_float32_are_rejected(Estimator):
+    with pytest.raises(ValueError, match="too large"):
+        Estimator(**FAST).fit(X * 1e300, y)
+
+
+def test_diverging_partial_fit_rolls_back_to_the_previous_network():
+    reg = NoisyMLPRegressor(**FAST).partial_fit(X, y)
+    before = reg.predict(X)
+    with pytest.raises(ValueError, match="Training diverged"):
+        reg.partial_fit(X * 1e30, y)
+    np.testing.assert_array_equal(reg.predict(X), before)
+    assert reg.n_iter_ == 1
+    assert len(reg.history_["loss"]) == 1
+
+
+def test_partial_fit_with_an_unseen_class_is_rejected_and_harmless():
+    clf = NoisyMLPClassifier(**FAST).partial_fit(X, y, classes=[0, 1])
+    before = clf.predict_proba(X)
+    with pytest.raises(ValueError, match=r"labels \['2'\] that are not among"):
+        clf.partial_fit(X, np.where(y == 1, 2, 0))
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
