@@ -6,6 +6,7 @@ therefore call :func:`select_backend` first and import ``sknoise`` after.
 """
 
 import argparse
+import contextlib
 import csv
 import importlib.metadata
 import importlib.util
@@ -61,6 +62,55 @@ def base_parser(description):
         help=f"Directory for the results (default: {RESULTS_DIR}).",
     )
     return parser
+
+
+def add_parallel_arguments(parser):
+    """``--n-jobs``, and ``--dask`` / ``--scheduler`` to run fits on Dask."""
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        default=None,
+        help="Parallel fits (default 1; on Dask, every worker).",
+    )
+    parser.add_argument(
+        "--dask",
+        action="store_true",
+        help="Run the fits on a local Dask cluster (one worker per CPU).",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="Run the fits on the Dask cluster at ADDRESS (e.g. tcp://host:8786); "
+        "its workers need sknoise installed and KERAS_BACKEND set alike.",
+    )
+
+
+@contextlib.contextmanager
+def parallel_backend(args):
+    """Route joblib's jobs to Dask when ``--dask`` or ``--scheduler`` says so.
+
+    ``run_jobs`` (and scikit-learn's own ``n_jobs``) use joblib, so inside
+    this context the fits spread over the cluster's workers.
+    """
+    if not (args.dask or args.scheduler):
+        yield
+        return
+    import joblib
+    from distributed import Client, LocalCluster
+
+    with contextlib.ExitStack() as stack:
+        if args.scheduler:
+            client = stack.enter_context(Client(args.scheduler))
+        else:
+            cluster = stack.enter_context(
+                LocalCluster(threads_per_worker=1, dashboard_address=None)
+            )
+            client = stack.enter_context(Client(cluster))
+        workers = len(client.scheduler_info()["workers"])
+        print(f"running on Dask: {client.scheduler.address}, {workers} workers")
+        stack.enter_context(joblib.parallel_config(backend="dask", n_jobs=-1))
+        yield
 
 
 def environment(backend):

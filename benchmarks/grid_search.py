@@ -120,7 +120,7 @@ def corrected_comparison(scores, best, n_train, n_test, repeats):
 
 def main(argv=None):
     parser = _common.base_parser(__doc__.splitlines()[0])
-    parser.add_argument("--n-jobs", type=int, default=1, help="Parallel fits.")
+    _common.add_parallel_arguments(parser)
     parser.add_argument(
         "--repeats", type=int, default=1, help="Repeats of the 5-fold CV."
     )
@@ -133,7 +133,7 @@ def main(argv=None):
     grid = QUICK_GRID if args.quick else GRID
 
     X_train, y_train, X_test, y_test = _common.published_split()
-    with _common.Stopwatch() as watch:
+    with _common.Stopwatch() as watch, _common.parallel_backend(args):
         candidates, scores = cross_validate_grid(
             X_train, y_train, grid, epochs=epochs, seed=args.seed,
             repeats=args.repeats, n_jobs=args.n_jobs,
@@ -179,7 +179,8 @@ def main(argv=None):
         "folds": N_SPLITS,
         "repeats": args.repeats,
         "seed": args.seed,
-        "n_jobs": args.n_jobs,
+        "n_jobs": args.n_jobs or 1,
+        "dask": args.scheduler or ("local cluster" if args.dask else "no"),
         "grid": grid,
     }
     title = "Grid search of nodes x noise_amount (hidden noise)"

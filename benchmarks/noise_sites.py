@@ -100,7 +100,7 @@ def save_figures(setup, variant, model, out_dir):
 
 def main(argv=None):
     parser = _common.base_parser(__doc__.splitlines()[0])
-    parser.add_argument("--n-jobs", type=int, default=1, help="Parallel fits.")
+    _common.add_parallel_arguments(parser)
     parser.add_argument("--seeds", type=int, default=None, help="Seeds per model.")
     args = parser.parse_args(argv)
     backend = _common.select_backend(args.backend)
@@ -110,7 +110,7 @@ def main(argv=None):
     ]
     args.out.mkdir(parents=True, exist_ok=True)
 
-    with _common.Stopwatch() as watch:
+    with _common.Stopwatch() as watch, _common.parallel_backend(args):
         jobs = [
             functools.partial(
                 fit_variant,

@@ -1,0 +1,92 @@
+"""Resident memory over many fits in one process: does training leak?
+
+Fits ``--fits`` small models (default 200) one after another in this process,
+as a long grid search does, and prints the resident set size (RSS) after 10
+fits and at the end. A stock scikeras ``KerasClassifier`` of the same network
+can be run beside it (``--stock``) for comparison.
+
+    python -m benchmarks.memory [--fits N] [--backend jax|tensorflow] [--stock]
+"""
+
+import gc
+import resource
+
+import numpy as np
+
+from benchmarks import _common
+
+
+def resident_mib():
+    """Current resident set size of this process, in MiB (Linux)."""
+    with open("/proc/self/statm") as handle:
+        pages = int(handle.read().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def make_sknoise(seed):
+    from sknoise import NoisyMLPClassifier
+
+    return NoisyMLPClassifier(32, noise_amount=0.1, epochs=20, random_state=seed)
+
+
+def make_stock(seed):
+    import keras
+    from scikeras.wrappers import KerasClassifier
+
+    def build():
+        model = keras.Sequential(
+            [
+                keras.Input((2,)),
+                keras.layers.Dense(32),
+                keras.layers.GaussianNoise(0.1),
+                keras.layers.Activation("relu"),
+                keras.layers.Dense(1, activation="sigmoid"),
+            ]
+        )
+        model.compile(optimizer="adam", loss="binary_crossentropy")
+        return model
+
+    return KerasClassifier(build, epochs=20, batch_size=32, verbose=0)
+
+
+def measure(make, n_fits, X, y):
+    """RSS after 10 fits and after ``n_fits`` fits."""
+    after_ten = None
+    for seed in range(n_fits):
+        model = make(seed).fit(X, y)
+        model.predict(X)
+        del model
+        if seed + 1 == 10:
+            gc.collect()
+            after_ten = resident_mib()
+    gc.collect()
+    return after_ten, resident_mib()
+
+
+def main(argv=None):
+    parser = _common.base_parser(__doc__.splitlines()[0])
+    parser.add_argument("--fits", type=int, default=None, help="Fits (200).")
+    parser.add_argument(
+        "--stock", action="store_true", help="Measure stock scikeras instead."
+    )
+    args = parser.parse_args(argv)
+    backend = _common.select_backend(args.backend)
+    n_fits = args.fits or (30 if args.quick else 200)
+    X, y, _, _ = _common.published_circles()
+    X = np.repeat(X, 4, axis=0)
+    y = np.repeat(y, 4)
+    name = "stock scikeras" if args.stock else "sknoise"
+    with _common.Stopwatch() as watch:
+        after_ten, final = measure(
+            make_stock if args.stock else make_sknoise, n_fits, X, y
+        )
+    growth = final - after_ten
+    print(
+        f"{backend} {name}: RSS {after_ten:.0f} MiB after 10 fits, {final:.0f} MiB "
+        f"after {n_fits}; growth {growth:.1f} MiB "
+        f"({growth / (n_fits - 10) * 1024:.0f} KiB per fit) in {watch.seconds:.0f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
