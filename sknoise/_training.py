@@ -337,12 +337,6 @@ def _get_loop(signature, model):
     return loop
 
 
-def clear_cache():
-    """Drop every cached compiled loop (they are rebuilt on demand)."""
-    with _cache_lock:
-        _cache.clear()
-
-
 def train(
     model,
     *,
