@@ -130,44 +130,19 @@ def environment(backend):
     }
 
 
-def _circles():
-    from sklearn.datasets import make_circles
-
-    X, y = make_circles(n_samples=100, noise=0.1, random_state=1)
-    return X.astype("float32"), y
-
-
 def published_circles():
-    """The circles data of the published experiments, first 30 points train.
+    """The first-30-points split of the published circles (see
+    :func:`sknoise.datasets.load_published_circles`)."""
+    from sknoise.datasets import load_published_circles
 
-    ``make_circles(n_samples=100, noise=0.1, random_state=1)``; the first 30
-    points train, the other 70 test (the "Promote robustness with noise"
-    setup, also used for the speed measurements).
-
-    Returns
-    -------
-    X_train, y_train, X_test, y_test : ndarray
-    """
-    X, y = _circles()
-    return X[:30], y[:30], X[30:], y[30:]
+    return load_published_circles("first30")
 
 
 def published_split():
-    """The grid-search article's split of the same circles: 30 train, 70 test.
+    """The grid-search article's ``train_test_split`` of the same circles."""
+    from sknoise.datasets import load_published_circles
 
-    ``train_test_split(X, y, test_size=0.7, random_state=42)``.
-
-    Returns
-    -------
-    X_train, y_train, X_test, y_test : ndarray
-    """
-    from sklearn.model_selection import train_test_split
-
-    X, y = _circles()
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.7, random_state=42
-    )
-    return X_train, y_train, X_test, y_test
+    return load_published_circles("train_test_split")
 
 
 def run_jobs(jobs, n_jobs, description):
