@@ -507,9 +507,10 @@ class _NoisyMLPBase(BaseEstimator):
         continuing,
     ):
         """The epochs in Keras' ``fit``, through the scikeras engine."""
-        callbacks = list(self.callbacks or [])
         if isinstance(self.callbacks, keras.callbacks.Callback):
             callbacks = [self.callbacks]
+        else:
+            callbacks = list(self.callbacks or [])
         if early_stopping:
             callbacks.append(
                 keras.callbacks.EarlyStopping(

@@ -251,6 +251,13 @@ def test_callbacks_fall_back_to_the_keras_loop(circles):
     assert clf.n_iter_ == FAST["epochs"]
 
 
+def test_a_single_callback_instance_is_accepted(circles):
+    X, y, _, _ = circles
+    history = keras.callbacks.History()
+    clf = NoisyMLPClassifier(**FAST, callbacks=history, random_state=0).fit(X, y)
+    assert len(history.history["loss"]) == FAST["epochs"] == clf.n_iter_
+
+
 def test_keras_loop_early_stopping(circles):
     X, y, X_val, y_val = circles
     clf = NoisyMLPClassifier(
