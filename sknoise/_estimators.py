@@ -27,7 +27,7 @@ from sklearn.utils.validation import (
 from . import _training
 from ._architecture import build_mlp
 from ._backend import import_keras, quiet_tensorflow
-from ._noise import resolve_noise_sites
+from ._noise import NOISE_TYPES, STEP_SITES, resolve_noise_sites
 from ._targets import ClassifierTargetEncoder, RegressorTargetEncoder
 
 keras = import_keras()
@@ -100,6 +100,11 @@ class _NoisyMLPBase(BaseEstimator):
         "nodes": [Interval(Integral, 1, None, closed="left"), tuple, list],
         "noise_amount": [Interval(Real, 0, None, closed="left")],
         "noise_site": [None, str, tuple, list],
+        "noise_type": [StrOptions(set(NOISE_TYPES))],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1": [Interval(Real, 0, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "max_norm": [Interval(Real, 0, None, closed="neither"), None],
         "activation": [StrOptions(ACTIVATIONS)],
         "optimizer": [StrOptions(OPTIMIZERS), type, keras.optimizers.Optimizer],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -123,6 +128,11 @@ class _NoisyMLPBase(BaseEstimator):
         *,
         noise_amount=0.1,
         noise_site="hidden",
+        noise_type="gaussian",
+        alpha=0.0,
+        l1=0.0,
+        dropout=0.0,
+        max_norm=None,
         activation="relu",
         optimizer="adam",
         learning_rate=0.001,
@@ -143,6 +153,11 @@ class _NoisyMLPBase(BaseEstimator):
         self.nodes = nodes
         self.noise_amount = noise_amount
         self.noise_site = noise_site
+        self.noise_type = noise_type
+        self.alpha = alpha
+        self.l1 = l1
+        self.dropout = dropout
+        self.max_norm = max_norm
         self.activation = activation
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -224,7 +239,13 @@ class _NoisyMLPBase(BaseEstimator):
         self._validate_params()
         name = type(self).__name__
         _canonical_nodes(self.nodes, name)
-        resolve_noise_sites(self.noise_site)
+        sites = resolve_noise_sites(self.noise_site)
+        if "labels" in sites and is_classifier(self) and self.noise_amount > 1:
+            raise ValueError(
+                f"The 'noise_amount' parameter of {name} must be in [0, 1] with "
+                "noise_site 'labels': for a classifier it is the label smoothing "
+                f"factor. Got {self.noise_amount!r}."
+            )
         if isinstance(self.optimizer, type) and not issubclass(
             self.optimizer, keras.optimizers.Optimizer
         ):
@@ -253,6 +274,14 @@ class _NoisyMLPBase(BaseEstimator):
             raise ValueError(
                 "training_loop='compiled' cannot run Keras callbacks or routed "
                 "fit__/callbacks__ parameters; use training_loop='auto' or 'keras'."
+            )
+        step_sites = sorted(STEP_SITES.intersection(sites))
+        if step_sites and not self._uses_compiled_loop():
+            raise ValueError(
+                f"noise_site {step_sites} is applied by sknoise's compiled training "
+                "loop, which cannot run Keras callbacks or fit__/callbacks__ "
+                f"parameters (training_loop={self.training_loop!r}); drop them, or "
+                "use training_loop='compiled'."
             )
 
     def _needs_stock_loop(self):
@@ -319,27 +348,43 @@ class _NoisyMLPBase(BaseEstimator):
         cls = type(self.optimizer)
         return cls.from_config({**self.optimizer.get_config(), **config})
 
-    def _build_keras_model(self):
+    def _build_keras_model(self, n_samples):
         encoder = self.target_encoder_
         noise_amount = float(self.noise_amount)
+        nodes = _canonical_nodes(self.nodes, type(self).__name__)
+        # scikit-learn's MLP divides its L2 term by the rows of the batch;
+        # the L1 term follows the same convention.
+        batch = min(self.batch_size, n_samples)
+        l2 = 0.5 * float(self.alpha) / batch
+        l1 = float(self.l1) / batch
         # The network's structure, which keys the compiled training loop; it
-        # is fixed at initialisation (warm starts keep the network).
+        # is fixed at initialisation (warm starts keep the network). Amounts,
+        # strengths and rates live in variables and are left out.
         self._architecture = (
             self.n_features_in_,
             encoder.n_outputs_,
-            _canonical_nodes(self.nodes, type(self).__name__),
+            nodes,
             self.activation,
             encoder.output_activation_,
             self.noise_sites_ if noise_amount > 0 else (),
+            self.noise_type,
+            self.dropout > 0,
+            l2 > 0 or l1 > 0,
+            self.max_norm,
         )
         model = build_mlp(
             self.n_features_in_,
             encoder.n_outputs_,
-            nodes=self._architecture[2],
+            nodes=nodes,
             activation=self.activation,
             output_activation=encoder.output_activation_,
             noise_amount=noise_amount,
             noise_sites=self.noise_sites_,
+            noise_type=self.noise_type,
+            dropout=float(self.dropout),
+            l2=l2,
+            l1=l1,
+            max_norm=None if self.max_norm is None else float(self.max_norm),
             seed=self._seed,
         )
         model.compile(
@@ -360,13 +405,16 @@ class _NoisyMLPBase(BaseEstimator):
         self.noise_sites_ = resolve_noise_sites(self.noise_site)
         self.target_encoder_ = self._target_encoder(classes).fit(y)
         vars(self).update(self.target_encoder_.get_metadata())
-        self.model_ = self._build_keras_model()
+        self.model_ = self._build_keras_model(n_samples=len(y))
         self.n_iter_ = 0
         self.history_ = {}
         # Seeds the compiled loop's per-epoch shuffles; a stream of its own,
         # apart from the layer seeds that ``build_mlp`` derives from the seed.
         entropy = None if self._seed is None else [self._seed, 1]
         self._shuffle_seed = int(np.random.default_rng(entropy).integers(2**32))
+        # The training-step noise (targets, gradients) has a stream of its own.
+        entropy = None if self._seed is None else [self._seed, 2]
+        self._noise_seed = int(np.random.default_rng(entropy).integers(2**32))
         # No random_state for scikeras: its seeding context switches on
         # TensorFlow's global op determinism, which made fits fail at random
         # ("Random ops require a seed"); ``_seeded`` seeds the fit instead.
@@ -470,6 +518,10 @@ class _NoisyMLPBase(BaseEstimator):
     ):
         """The epochs in sknoise's compiled loop (see ``_training``)."""
         encoder = self.target_encoder_
+        step_noise = {
+            site: float(self.noise_amount) if site in self.noise_sites_ else 0.0
+            for site in STEP_SITES
+        }
         return _training.train(
             self.model_,
             architecture=self._architecture,
@@ -492,6 +544,10 @@ class _NoisyMLPBase(BaseEstimator):
                 if early_stopping
                 else None
             ),
+            label_noise=step_noise["labels"],
+            gradient_noise=step_noise["gradients"],
+            noise_type=self.noise_type,
+            noise_seed=self._noise_seed,
             verbose=self.verbose,
         )
 
@@ -633,25 +689,56 @@ _COMMON_PARAMETERS_DOC = """\
         Width of each hidden layer, one layer per entry; an int is a single
         hidden layer.
     noise_amount : float, default=0.1
-        Standard deviation of the zero-mean Gaussian noise added during
-        training, drawn fresh at every step (see ``sknoise._random`` for the
-        generator). 0 disables the noise. The noise has a fixed scale, so
-        standardise the inputs first (e.g. ``StandardScaler`` in a
-        ``Pipeline``).
-    noise_site : {"input", "hidden", "activation"}, tuple of them, str or \
-None, default="hidden"
-        Where the noise is added:
+        Scale σ of the noise, drawn fresh at every training step (see
+        ``noise_site`` for its meaning at each site). 0 disables the noise.
+        The noise has a fixed scale, so standardise the inputs first (e.g.
+        ``StandardScaler`` in a ``Pipeline``).
+    noise_site : str, tuple of str or None, default="hidden"
+        Where the noise acts (ε is standard normal):
 
-        - ``"input"``: to the features, before the first hidden layer;
-        - ``"hidden"``: to the pre-activation of every hidden layer
-          (Dense -> noise -> activation);
-        - ``"activation"``: to the output of every hidden activation
-          (Dense -> activation -> noise);
+        - ``"input"``: the features, ``x + σε``, before the first hidden
+          layer;
+        - ``"hidden"``: the pre-activation of every hidden layer,
+          ``act(Wx + b + σε)``;
+        - ``"activation"``: the output of every hidden activation,
+          ``act(Wx + b) + σε``;
+        - ``"weights"``: every kernel and bias; each step takes its loss and
+          gradients at ``W + σε`` and updates ``W`` (weight noise, Graves
+          2011);
+        - ``"gradients"``: annealed gradient noise, ``g + N(0, η / (1 +
+          t)^0.55)`` at optimizer step ``t`` with ``η = noise_amount`` (a
+          variance; Neelakantan et al. 2015);
+        - ``"labels"``: classifiers train on smoothed labels ``(1 - ε) onehot
+          + ε / n_classes`` with ``ε = noise_amount`` in [0, 1] (Szegedy et
+          al. 2016); regressors on ``y + σε``;
         - a combination, as a tuple ``("input", "hidden")`` or a string
-          ``"input+hidden"``;
+          ``"input+hidden"``, all with the same ``noise_amount``;
         - ``None``: nowhere.
 
         Noise is active in training only; predictions are deterministic.
+        "gradients" and "labels" act on the training step and need the
+        compiled training loop (see ``training_loop``).
+    noise_type : {"gaussian", "multiplicative"}, default="gaussian"
+        "gaussian" adds ``σε``; "multiplicative" multiplies by ``1 + σε``
+        (mean-one noise, as Gaussian dropout, Srivastava et al. 2014: rate
+        ``p`` matches ``σ = sqrt(p / (1 - p))``). It applies to the input,
+        hidden, activation and weights sites and to regression targets;
+        gradient noise and label smoothing ignore it.
+    alpha : float, default=0.0
+        Strength of the L2 penalty, as in scikit-learn's MLP: ``0.5 * alpha *
+        sum(W**2) / batch_size`` is added to every step's loss, over the
+        kernels of all layers (not the biases). scikit-learn's MLP defaults
+        to 1e-4; here no penalty is the default.
+    l1 : float, default=0.0
+        Strength of the L1 penalty ``l1 * sum(|W|) / batch_size``, on the
+        same weights as ``alpha``.
+    dropout : float in [0, 1), default=0.0
+        Dropout rate after every hidden layer (inverted dropout: kept units
+        are scaled by ``1 / (1 - dropout)``, so inference needs no change).
+    max_norm : float or None, default=None
+        Max-norm constraint: after every update, each unit's vector of
+        incoming weights is rescaled to a norm of at most ``max_norm``
+        (Srivastava et al. 2014). None for no constraint.
     activation : str, default="relu"
         Hidden activation; one of "relu", "tanh", "sigmoid", "elu", "selu",
         "gelu", "softplus", "swish", "linear".
@@ -712,7 +799,8 @@ default="val_loss"
 _COMMON_ATTRIBUTES_DOC = """\
     model_ : keras.Model
         The trained network. Its noise layers are named after their site
-        (``input_noise``, ``hidden_noise_<i>``, ``activation_noise_<i>``).
+        (``input_noise``, ``hidden_noise_<i>``, ``activation_noise_<i>``),
+        its dropout layers ``dropout_<i>``.
     history_ : dict of str to list of float
         Per-epoch training record: ``loss`` and, for classifiers,
         ``accuracy`` (both from the noisy training passes, as Keras logs
@@ -784,6 +872,11 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
         *,
         noise_amount=0.1,
         noise_site="hidden",
+        noise_type="gaussian",
+        alpha=0.0,
+        l1=0.0,
+        dropout=0.0,
+        max_norm=None,
         activation="relu",
         optimizer="adam",
         learning_rate=0.001,
@@ -806,6 +899,11 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
             nodes=nodes,
             noise_amount=noise_amount,
             noise_site=noise_site,
+            noise_type=noise_type,
+            alpha=alpha,
+            l1=l1,
+            dropout=dropout,
+            max_norm=max_norm,
             activation=activation,
             optimizer=optimizer,
             learning_rate=learning_rate,

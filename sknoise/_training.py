@@ -14,7 +14,10 @@ networks:
   ``optimizer.stateless_apply`` on JAX; on TensorFlow, whose optimizers have
   no stateless form, the loop updates the variables of a private copy of the
   network in place);
-* fresh noise at every step (the noise layers' seed generators advance);
+* fresh noise at every step (the noise layers' seed generators advance),
+  and the training-step noise sites: noisy targets ("labels") and annealed
+  gradient noise ("gradients"), keyed by the optimizer's step count;
+* the losses layers add (weight penalties);
 * per-epoch ``loss`` and metric (training-mode forward passes, as Keras logs
   them) and ``val_*`` entries when validation data are given;
 * optional early stopping: stop once the monitored quantity has not improved
@@ -23,8 +26,9 @@ networks:
 The compiled function is pure: it takes the variables' values and returns
 new ones. It is built once per *training signature* -- the architecture, the
 optimizer's static configuration, the loss, the batch and data shapes -- and
-cached, so fits that differ only in data values, ``noise_amount`` or
-``learning_rate`` (both held in variables) reuse it without tracing again.
+cached, so fits that differ only in data values, ``noise_amount``,
+``learning_rate``, penalty strengths or dropout rate (all held in variables
+or passed as values) reuse it without tracing again.
 ``trace_count()`` reports how often a loop was traced, for tests.
 """
 
@@ -35,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._backend import import_keras
+from ._noise import annealed_gradient_noise, noisy_target_loss, step_seed
 from ._random import uniform
 
 keras = import_keras()
@@ -81,6 +86,10 @@ class TrainingSignature:
         History key watched by early stopping; None disables it.
     backend : str
         The Keras backend.
+    label_noise, gradient_noise : bool
+        Whether the step perturbs the targets, or the gradients.
+    noise_type : str
+        How target noise is applied to regression targets.
     """
 
     architecture: tuple
@@ -94,6 +103,9 @@ class TrainingSignature:
     n_validation: int
     monitor: str | None
     backend: str
+    label_noise: bool = False
+    gradient_noise: bool = False
+    noise_type: str = "gaussian"
 
     @property
     def history_keys(self):
@@ -144,6 +156,10 @@ class _CompiledLoop:
         self.model = keras.models.clone_model(model)
         self.optimizer = type(model.optimizer).from_config(model.optimizer.get_config())
         self.optimizer.build(self.model.trainable_variables)
+        # The step count keys the training-step noise (and anneals gradient
+        # noise); find it among the optimizer's variables.
+        paths = [variable.path for variable in self.optimizer.variables]
+        self.iteration_index = paths.index(self.optimizer.iterations.path)
         # The per-sample functions: ``keras.metrics.get`` would return a
         # stateful Metric object, whose running mean spans epochs.
         self.loss_fn = getattr(keras.losses, signature.loss)
@@ -154,20 +170,41 @@ class _CompiledLoop:
         self.run = _compile(self._run)
 
     # -- pieces of one epoch ---------------------------------------------
-    def _scores(self, y, predictions):
-        """Per-sample loss and metric values."""
-        losses = ops.reshape(self.loss_fn(y, predictions), (-1,))
+    def _scores(self, y, predictions, label_noise=None):
+        """Per-sample loss and metric values.
+
+        ``label_noise`` is ``(amount, seed)`` to score the loss against noisy
+        targets; the metric always sees the true ones.
+        """
+        if label_noise is None:
+            losses = self.loss_fn(y, predictions)
+        else:
+            amount, seed = label_noise
+            losses = noisy_target_loss(
+                self.loss_fn,
+                self.signature.loss,
+                y,
+                predictions,
+                amount,
+                seed,
+                self.signature.noise_type,
+            )
+        losses = ops.reshape(losses, (-1,))
         if self.metric_fn is None:
             return losses, ops.zeros_like(losses)
         metric = ops.cast(self.metric_fn(y, predictions), losses.dtype)
         return losses, ops.reshape(metric, (-1,))
 
-    def _batch_loss(self, trainable, non_trainable, x, y, weight, n_rows):
-        predictions, non_trainable = self.model.stateless_call(
-            trainable, non_trainable, x, training=True
+    def _batch_loss(self, trainable, non_trainable, x, y, weight, n_rows, label_noise):
+        predictions, non_trainable, penalties = self.model.stateless_call(
+            trainable, non_trainable, x, training=True, return_losses=True
         )
-        losses, metric = self._scores(y, predictions)
+        losses, metric = self._scores(y, predictions, label_noise)
         loss = ops.sum(losses * weight) / n_rows
+        # Layer losses (weight penalties) are added once per step, as Keras'
+        # fit adds them.
+        for penalty in penalties:
+            loss = loss + ops.cast(penalty, loss.dtype)
         return loss, (non_trainable, ops.sum(metric * weight))
 
     def _variables(self):
@@ -190,18 +227,27 @@ class _CompiledLoop:
             for variable, value in zip(group, group_values, strict=True):
                 variable.assign(value)
 
-    def _update(self, params, x, y, weight, n_rows):
+    def _update(self, params, x, y, weight, n_rows, data):
         """One optimizer step: the new values, the loss and the metric sum."""
         trainable, non_trainable, optimizer_vars = params
+        sig = self.signature
+        step = optimizer_vars[self.iteration_index]
+        label_noise = None
+        if sig.label_noise:
+            label_noise = (data["label_noise"], step_seed(data["noise_seed"], 0, step))
         if self.stateful:
             import tensorflow as tf
 
             with tf.GradientTape() as tape:
                 tape.watch(trainable)
                 loss, (_, metric) = self._batch_loss(
-                    trainable, non_trainable, x, y, weight, n_rows
+                    trainable, non_trainable, x, y, weight, n_rows, label_noise
                 )
             grads = tape.gradient(loss, trainable)
+            if sig.gradient_noise:
+                grads = annealed_gradient_noise(
+                    grads, data["gradient_noise"], step, data["noise_seed"]
+                )
             # ``params`` always equal the copy's variables (see ``_run``), so
             # these are the gradients at the variables' values. The forward
             # pass above was stateless: advance the noise seeds by hand.
@@ -215,7 +261,11 @@ class _CompiledLoop:
 
         (loss, (non_trainable, metric)), grads = jax.value_and_grad(
             self._batch_loss, has_aux=True
-        )(trainable, non_trainable, x, y, weight, n_rows)
+        )(trainable, non_trainable, x, y, weight, n_rows, label_noise)
+        if sig.gradient_noise:
+            grads = annealed_gradient_noise(
+                grads, data["gradient_noise"], step, data["noise_seed"]
+            )
         trainable, optimizer_vars = self.optimizer.stateless_apply(
             optimizer_vars, grads, trainable
         )
@@ -230,7 +280,7 @@ class _CompiledLoop:
         if n_steps == 1:
             # One batch holds all rows: their order cannot change the step.
             n_rows = ops.cast(sig.n_samples, x.dtype)
-            *params, loss, metric_sum = self._update(params, x, y, weight, n_rows)
+            *params, loss, metric_sum = self._update(params, x, y, weight, n_rows, data)
             loss_sum = loss * n_rows
         else:
             seed = ops.stack([shuffle_seed, ops.cast(state["epoch"], "uint32")])
@@ -252,6 +302,7 @@ class _CompiledLoop:
                     ops.take(y, rows, axis=0),
                     ops.take(weight, rows, axis=0) * mask,
                     n_rows,
+                    data,
                 )
                 return (*params, loss_sum + loss * n_rows, metric_sum + metric)
 
@@ -352,6 +403,10 @@ def train(
     first_epoch=0,
     shuffle_seed=0,
     early_stopping=None,
+    label_noise=0.0,
+    gradient_noise=0.0,
+    noise_type="gaussian",
+    noise_seed=0,
     verbose=0,
 ):
     """Train a compiled Keras ``model`` in place with the compiled loop.
@@ -385,6 +440,15 @@ def train(
         Seed of the per-epoch shuffles.
     early_stopping : dict or None
         ``{"monitor": key, "patience": int, "tol": float}``; None disables it.
+    label_noise : float, default=0.0
+        ε of label smoothing (classifiers) or σ of the target noise
+        (regressors); 0 leaves the targets alone.
+    gradient_noise : float, default=0.0
+        η, the initial variance of annealed gradient noise; 0 for none.
+    noise_type : {"gaussian", "multiplicative"}, default="gaussian"
+        How target noise acts on regression targets.
+    noise_seed : int, default=0
+        Seed of the training-step noise.
     verbose : int, default=0
         0 silent; 1 one line per call of the compiled loop; 2 one line per
         epoch (printed after each call).
@@ -407,6 +471,9 @@ def train(
         n_validation=0 if validation_data is None else len(validation_data[0]),
         monitor=None if early_stopping is None else early_stopping["monitor"],
         backend=keras.backend.backend(),
+        label_noise=label_noise > 0,
+        gradient_noise=gradient_noise > 0,
+        noise_type=noise_type,
     )
     loop = _get_loop(signature, model)
     if not model.optimizer.built:
@@ -420,6 +487,10 @@ def train(
             if sample_weight is None
             else np.asarray(sample_weight, dtype=dtype)
         ),
+        # Values, not part of the signature: any amount reuses the loop.
+        "label_noise": np.float32(label_noise),
+        "gradient_noise": np.float32(gradient_noise),
+        "noise_seed": np.uint32(noise_seed % 2**32),
     }
     if validation_data is not None:
         data["x_val"], data["y_val"] = validation_data

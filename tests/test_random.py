@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from sknoise._backend import import_keras
-from sknoise._noise import GaussianNoise
+from sknoise._layers import GaussianNoise
 from sknoise._random import random_bits, standard_normal, uniform
 
 keras = import_keras()

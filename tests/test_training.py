@@ -191,8 +191,18 @@ def test_random_state_reproduces_fits(circles, estimator):
     assert not np.array_equal(getattr(first, out)(X_test), getattr(other, out)(X_test))
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-def test_compiled_loop_takes_the_same_steps_as_keras_fit(optimizer):
+@pytest.mark.parametrize(
+    "optimizer, regularizer",
+    [
+        ("sgd", {}),
+        ("adam", {}),
+        # Penalties are layer losses and max-norm a Keras constraint: both
+        # loops must add and apply them alike.
+        ("adam", {"alpha": 1.0}),
+        ("sgd", {"l1": 0.1, "max_norm": 0.3}),
+    ],
+)
+def test_compiled_loop_takes_the_same_steps_as_keras_fit(optimizer, regularizer):
     # Without noise and with one batch per epoch nothing is random after the
     # initial weights, which the seed fixes: both loops must agree exactly.
     rng = np.random.default_rng(0)
@@ -200,7 +210,7 @@ def test_compiled_loop_takes_the_same_steps_as_keras_fit(optimizer):
     y = (X[:, 0] + X[:, 1] > 0).astype(int)
     params = dict(
         nodes=8, epochs=5, batch_size=60, noise_amount=0.0, learning_rate=0.1,
-        optimizer=optimizer, random_state=0,
+        optimizer=optimizer, random_state=0, **regularizer,
     )  # fmt: skip
     stock = NoisyMLPClassifier(**params, training_loop="keras").fit(X, y)
     compiled = NoisyMLPClassifier(**params, training_loop="compiled").fit(X, y)

@@ -1,0 +1,214 @@
+"""The Keras layers sknoise networks are made of.
+
+Each holds what a fit may change -- a noise scale, a dropout rate, a penalty
+strength -- in a non-trainable variable rather than a constant, so that the
+compiled training loop serves every value without being traced again, and
+draws its randomness from sknoise's counter-based generator
+(:mod:`sknoise._random`). All noise and dropout act in training only.
+"""
+
+from ._backend import import_keras
+from ._noise import perturb
+from ._random import uniform
+
+keras = import_keras()
+ops = keras.ops
+
+
+def _scalar(layer, name, value):
+    return layer.add_weight(
+        shape=(),
+        initializer=keras.initializers.Constant(float(value)),
+        trainable=False,
+        name=name,
+    )
+
+
+@keras.saving.register_keras_serializable(package="sknoise")
+class GaussianNoise(keras.layers.Layer):
+    """Apply Gaussian noise during training; the identity otherwise.
+
+    Unlike ``keras.layers.GaussianNoise``, the standard deviation is held in a
+    non-trainable variable (``stddev``) and the noise may be multiplicative.
+
+    Parameters
+    ----------
+    stddev : float
+        Standard deviation σ of the noise.
+    seed : int or None, default=None
+        Seed of the layer's generator; None draws one at random.
+    noise_type : {"gaussian", "multiplicative"}, default="gaussian"
+        ``x + σε`` or ``x * (1 + σε)``.
+    **kwargs
+        Passed to ``keras.layers.Layer`` (e.g. ``name``).
+    """
+
+    def __init__(self, stddev, seed=None, noise_type="gaussian", **kwargs):
+        super().__init__(**kwargs)
+        self.initial_stddev = float(stddev)
+        self.seed = seed
+        self.noise_type = noise_type
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        self.stddev = _scalar(self, "stddev", self.initial_stddev)
+
+    def call(self, inputs, training=False):
+        if not training:
+            return inputs
+        return perturb(inputs, self.stddev, self.seed_generator.next(), self.noise_type)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "stddev": self.initial_stddev,
+            "seed": self.seed,
+            "noise_type": self.noise_type,
+        }
+
+
+@keras.saving.register_keras_serializable(package="sknoise")
+class Dropout(keras.layers.Layer):
+    """Inverted dropout whose rate is a variable.
+
+    In training, each element is zeroed with probability ``rate`` and the
+    others are divided by ``1 - rate``; the identity otherwise.
+
+    Parameters
+    ----------
+    rate : float in [0, 1)
+        Probability of dropping an element.
+    seed : int or None, default=None
+        Seed of the layer's generator.
+    **kwargs
+        Passed to ``keras.layers.Layer``.
+    """
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.initial_rate = float(rate)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def build(self, input_shape):
+        self.rate = _scalar(self, "rate", self.initial_rate)
+
+    def call(self, inputs, training=False):
+        if not training:
+            return inputs
+        dtype = keras.backend.standardize_dtype(inputs.dtype)
+        rate = ops.cast(self.rate, dtype)
+        draws = uniform(ops.shape(inputs), self.seed_generator.next(), dtype=dtype)
+        return ops.where(draws >= rate, inputs / (1.0 - rate), 0.0)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.initial_rate, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="sknoise")
+class Dense(keras.layers.Dense):
+    """``keras.layers.Dense`` with optional weight noise and weight penalties.
+
+    Parameters
+    ----------
+    units : int
+        Width of the layer.
+    weight_noise : float, default=0.0
+        σ of the noise applied to the kernel and the bias at every training
+        call (gradients are taken at the perturbed weights); 0 for none.
+    noise_type : {"gaussian", "multiplicative"}, default="gaussian"
+        How the weight noise is applied, as in :class:`GaussianNoise`.
+    l2, l1 : float, default=0.0
+        Penalties ``l2 * sum(kernel**2) + l1 * sum(|kernel|)`` added to the
+        training loss (``add_loss``), as Keras' ``L1L2`` regularizer does.
+        The bias is not penalised.
+    seed : int or None, default=None
+        Seed of the weight noise.
+    **kwargs
+        Passed to ``keras.layers.Dense`` (``activation``, initialisers,
+        ``kernel_constraint``, ``name`` ...).
+    """
+
+    def __init__(
+        self,
+        units,
+        weight_noise=0.0,
+        noise_type="gaussian",
+        l2=0.0,
+        l1=0.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(units, **kwargs)
+        self.initial_weight_noise = float(weight_noise)
+        self.noise_type = noise_type
+        self.initial_l2 = float(l2)
+        self.initial_l1 = float(l1)
+        self.seed = seed
+        if self.initial_weight_noise > 0:
+            self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        # Variables only for what is switched on: the rest costs nothing.
+        if self.initial_weight_noise > 0:
+            self.weight_noise = _scalar(self, "weight_noise", self.initial_weight_noise)
+        if self.initial_l2 > 0 or self.initial_l1 > 0:
+            self.l2 = _scalar(self, "l2", self.initial_l2)
+            self.l1 = _scalar(self, "l1", self.initial_l1)
+
+    def call(self, inputs, training=None):
+        kernel, bias = self.kernel, self.bias
+        if training and (self.initial_l2 > 0 or self.initial_l1 > 0):
+            self.add_loss(
+                ops.cast(self.l2, kernel.dtype) * ops.sum(ops.square(kernel))
+                + ops.cast(self.l1, kernel.dtype) * ops.sum(ops.abs(kernel))
+            )
+        if training and self.initial_weight_noise > 0:
+            kernel = perturb(
+                kernel, self.weight_noise, self.seed_generator.next(), self.noise_type
+            )
+            if bias is not None:
+                bias = perturb(
+                    bias, self.weight_noise, self.seed_generator.next(), self.noise_type
+                )
+        outputs = ops.matmul(inputs, kernel)
+        if bias is not None:
+            outputs = ops.add(outputs, bias)
+        if self.activation is not None:
+            outputs = self.activation(outputs)
+        return outputs
+
+    def _settings(self):
+        """The variables this class adds to ``keras.layers.Dense``'s."""
+        names = [name for name in ("weight_noise", "l2", "l1") if hasattr(self, name)]
+        return {name: getattr(self, name) for name in names}
+
+    # Keras' Dense saves and loads its kernel and bias only, by position, and
+    # refuses a layer with more variables: save the settings by name.
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        for name, variable in self._settings().items():
+            store[name] = variable
+
+    def load_own_variables(self, store):
+        super().load_own_variables(store)
+        for name, variable in self._settings().items():
+            variable.assign(store[name])
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "weight_noise": self.initial_weight_noise,
+            "noise_type": self.noise_type,
+            "l2": self.initial_l2,
+            "l1": self.initial_l1,
+            "seed": self.seed,
+        }
