@@ -49,6 +49,8 @@ ops = keras.ops
 #: several calls. It sizes the per-call history buffer, and is not part of
 #: the traced signature of a fit, so ``epochs`` can vary freely.
 EPOCHS_PER_CALL = 1000
+#: Data without whole batches to pad to are padded to a multiple of this.
+ROW_BUCKET = 8
 # Compiled loops kept alive at once (least recently used ones are dropped).
 _CACHE_SIZE = 16
 
@@ -74,14 +76,14 @@ class TrainingSignature:
         The optimizer's class and configuration, learning rate excepted.
     loss, metric : str or None
         Keras names of the per-sample loss and metric functions.
-    n_samples, n_features : int
-        Training data shape.
+    n_rows, n_features : int
+        Shape of the training data as padded (see :func:`padded_rows`).
     y_shape : tuple of int
-        Shape of the encoded targets.
+        Shape of the padded encoded targets.
     batch_size : int
-        Rows per step, at most ``n_samples``.
+        Rows per step, at most ``n_rows``.
     n_validation : int
-        Rows of validation data; 0 when there are none.
+        Rows of padded validation data; 0 when there are none.
     monitor : str or None
         History key watched by early stopping; None disables it.
     backend : str
@@ -96,7 +98,7 @@ class TrainingSignature:
     optimizer: str
     loss: str
     metric: str | None
-    n_samples: int
+    n_rows: int
     n_features: int
     y_shape: tuple
     batch_size: int
@@ -117,6 +119,29 @@ class TrainingSignature:
         # Keras logs ``metrics=["accuracy"]`` as "accuracy" whatever function
         # it resolves to.
         return "accuracy"
+
+
+def padded_rows(n_samples, batch_size):
+    """Rows the compiled loop trains on, padded with rows of weight 0.
+
+    The loop is compiled for a number of rows, not of samples, so that data
+    sets of nearby sizes -- the folds of a cross-validation -- share one
+    compiled loop: whole batches when there are several, else a multiple of
+    ``ROW_BUCKET`` rows (at most ``batch_size``).
+    """
+    if n_samples > batch_size:
+        return -(-n_samples // batch_size) * batch_size
+    return min(batch_size, _bucket(n_samples))
+
+
+def _bucket(n_samples):
+    return -(-n_samples // ROW_BUCKET) * ROW_BUCKET
+
+
+def _pad(array, n_rows):
+    array = np.asarray(array)
+    padding = [(0, n_rows - len(array))] + [(0, 0)] * (array.ndim - 1)
+    return np.pad(array, padding)
 
 
 def optimizer_signature(optimizer):
@@ -274,22 +299,27 @@ class _CompiledLoop:
     def _epoch(self, state, data, shuffle_seed):
         sig = self.signature
         x, y, weight = data["x"], data["y"], data["weight"]
-        batch = sig.batch_size
-        n_steps = -(-sig.n_samples // batch)
+        batch = min(sig.batch_size, sig.n_rows)
+        n_steps = sig.n_rows // batch
+        # The real rows come first; the padding after them weighs nothing.
+        n_samples = data["n_samples"]
+        n_real = ops.cast(n_samples, x.dtype)
         params = (state["trainable"], state["non_trainable"], state["optimizer"])
         if n_steps == 1:
             # One batch holds all rows: their order cannot change the step.
-            n_rows = ops.cast(sig.n_samples, x.dtype)
-            *params, loss, metric_sum = self._update(params, x, y, weight, n_rows, data)
-            loss_sum = loss * n_rows
+            *params, loss, metric_sum = self._update(params, x, y, weight, n_real, data)
+            loss_sum = loss * n_real
         else:
             seed = ops.stack([shuffle_seed, ops.cast(state["epoch"], "uint32")])
-            order = ops.cast(ops.argsort(uniform((sig.n_samples,), seed)), "int32")
-            padding = n_steps * batch - sig.n_samples
-            order = ops.concatenate([order, ops.zeros((padding,), dtype="int32")])
-            # Padded rows weigh nothing: the short last batch is a mean over
-            # its real rows, as in Keras.
-            real = ops.cast(ops.arange(n_steps * batch) < sig.n_samples, x.dtype)
+            # Shuffle the real rows and keep the padding last: its keys, in
+            # [2, 3), sort after every real row's.
+            position = ops.arange(sig.n_rows, dtype="int32")
+            keys = uniform((sig.n_rows,), seed) + 2.0 * ops.cast(
+                position >= n_samples, "float32"
+            )
+            order = ops.cast(ops.argsort(keys), "int32")
+            # The short last batch is a mean over its real rows, as in Keras.
+            real = ops.cast(position < n_samples, x.dtype)
 
             def step(index, carry):
                 *params, loss_sum, metric_sum = carry
@@ -311,7 +341,7 @@ class _CompiledLoop:
                 0, n_steps, step, (*params, zero, zero)
             )
         trainable, non_trainable, optimizer_vars = params
-        logs = [loss_sum / sig.n_samples]
+        logs = [loss_sum / n_real]
         if self.metric_fn is not None:
             logs.append(metric_sum / ops.sum(weight))
         if sig.n_validation:
@@ -319,9 +349,12 @@ class _CompiledLoop:
                 trainable, non_trainable, data["x_val"], training=False
             )
             losses, metric = self._scores(data["y_val"], predictions)
-            logs.append(ops.mean(losses))
+            n_val = data["n_validation"]
+            real = ops.cast(ops.arange(sig.n_validation) < n_val, losses.dtype)
+            n_val = ops.cast(n_val, losses.dtype)
+            logs.append(ops.sum(losses * real) / n_val)
             if self.metric_fn is not None:
-                logs.append(ops.mean(metric))
+                logs.append(ops.sum(metric * real) / n_val)
         state = {
             **state,
             "trainable": trainable,
@@ -459,16 +492,19 @@ def train(
         Per-epoch logs of the epochs run.
     """
     n_samples = x.shape[0]
+    n_rows = padded_rows(n_samples, batch_size)
+    n_validation = 0 if validation_data is None else len(validation_data[0])
+    validation_rows = _bucket(n_validation)
     signature = TrainingSignature(
         architecture=architecture,
         optimizer=optimizer_signature(model.optimizer),
         loss=loss,
         metric=metric,
-        n_samples=n_samples,
+        n_rows=n_rows,
         n_features=x.shape[1],
-        y_shape=tuple(y.shape),
-        batch_size=min(batch_size, n_samples),
-        n_validation=0 if validation_data is None else len(validation_data[0]),
+        y_shape=(n_rows, *y.shape[1:]),
+        batch_size=batch_size,
+        n_validation=validation_rows,
         monitor=None if early_stopping is None else early_stopping["monitor"],
         backend=keras.backend.backend(),
         label_noise=label_noise > 0,
@@ -479,21 +515,26 @@ def train(
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
     dtype = x.dtype
+    weight = (
+        np.ones(n_samples, dtype=dtype)
+        if sample_weight is None
+        else np.asarray(sample_weight, dtype=dtype)
+    )
     data = {
-        "x": x,
-        "y": y,
-        "weight": (
-            np.ones(n_samples, dtype=dtype)
-            if sample_weight is None
-            else np.asarray(sample_weight, dtype=dtype)
-        ),
+        "x": _pad(x, n_rows),
+        "y": _pad(y, n_rows),
+        "weight": _pad(weight, n_rows),
+        "n_samples": np.int32(n_samples),
         # Values, not part of the signature: any amount reuses the loop.
         "label_noise": np.float32(label_noise),
         "gradient_noise": np.float32(gradient_noise),
         "noise_seed": np.uint32(noise_seed % 2**32),
     }
     if validation_data is not None:
-        data["x_val"], data["y_val"] = validation_data
+        data["x_val"], data["y_val"] = (
+            _pad(part, validation_rows) for part in validation_data
+        )
+        data["n_validation"] = np.int32(n_validation)
 
     # Tensors, not variables: on TensorFlow a variable argument would be
     # traced apart from the tensors the loop returns.
