@@ -94,30 +94,6 @@ def cross_validate_grid(X, y, grid, *, epochs, seed, repeats, n_jobs):
     return candidates, np.array(scores).reshape(len(candidates), len(splits))
 
 
-def corrected_comparison(scores, best, n_train, n_test, repeats):
-    """Nadeau-Bengio corrected resampled t-test of each row against ``best``.
-
-    Returns, per candidate, the half-width of the 95% interval of its mean
-    score and the two-sided p-value of its difference from the best one.
-    """
-    from scipy import stats
-
-    n_splits = scores.shape[1]
-    correction = 1 / n_splits + n_test / n_train
-    t_crit = stats.t.ppf(0.975, n_splits - 1)
-    half_widths = t_crit * np.sqrt(correction * scores.var(axis=1, ddof=1))
-    p_values = []
-    for row in scores:
-        diff = row - scores[best]
-        spread = np.sqrt(correction * diff.var(ddof=1))
-        if spread == 0:
-            p_values.append(1.0 if diff.mean() == 0 else 0.0)
-            continue
-        t_stat = diff.mean() / spread
-        p_values.append(float(2 * stats.t.sf(abs(t_stat), n_splits - 1)))
-    return half_widths, np.array(p_values)
-
-
 def main(argv=None):
     parser = _common.base_parser(__doc__.splitlines()[0])
     _common.add_parallel_arguments(parser)
@@ -151,8 +127,8 @@ def main(argv=None):
     rows = []
     if args.repeats > 1:
         n_test = len(y_train) // N_SPLITS
-        half, p_values = corrected_comparison(
-            scores, best, len(y_train) - n_test, n_test, args.repeats
+        half, p_values = _common.corrected_comparison(
+            scores, best, len(y_train) - n_test, n_test
         )
     for i, (params, mean, std) in enumerate(zip(candidates, means, stds, strict=True)):
         nodes, noise = params["nodes"], params["noise_amount"]

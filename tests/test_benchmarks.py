@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.model_selection import GridSearchCV
 
-from benchmarks import _common, grid_search
+from benchmarks import _common, grid_search, regularizers
 
 
 def test_grid_evaluation_matches_gridsearchcv():
@@ -30,8 +30,8 @@ def test_corrected_comparison_flags_only_real_differences():
     same = best + rng.normal(0, 0.01, n_splits)
     worse = best - 0.2 + rng.normal(0, 0.01, n_splits)
     scores = np.vstack([best, same, worse])
-    half_widths, p_values = grid_search.corrected_comparison(
-        scores, 0, n_train=24, n_test=6, repeats=10
+    half_widths, p_values = _common.corrected_comparison(
+        scores, 0, n_train=24, n_test=6
     )
     assert p_values[0] == 1.0
     assert p_values[1] > 0.05
@@ -53,3 +53,36 @@ def test_grid_evaluation_is_reproducible_with_a_seed():
     first = run(seed=3)
     np.testing.assert_array_equal(first, run(seed=3))
     assert first.shape == (2, 10)
+
+
+def test_circles_outer_splits_start_with_the_published_split():
+    X, y = regularizers.load("circles")
+    X_train, _, X_test, _ = _common.published_circles()
+    splits = regularizers.outer_splits("circles", y, repeats=2, seed=0)
+    assert len(splits) == 6
+    train, test = splits[0]
+    np.testing.assert_array_equal(X[train], X_train)
+    np.testing.assert_array_equal(X[test], X_test)
+    assert all(len(train) == 30 and len(test) == 70 for train, test in splits)
+
+
+def test_regularizer_summary_marks_best_and_ties():
+    rng = np.random.default_rng(0)
+    n_splits = 30
+    best = 0.9 + rng.normal(0, 0.02, n_splits)
+    accuracy = {
+        "baseline": best - 0.3,  # clearly worse
+        "L2": best,
+        "dropout": best - 0.01 + rng.normal(0, 0.02, n_splits),  # a tie
+    }
+    rows = [
+        {"dataset": "wine", "depth": 1, "method": method, "accuracy": value}
+        for method, values in accuracy.items()
+        for value in values
+    ]
+    splits = {("wine", 1): [(np.arange(120), np.arange(60))] * n_splits}
+    summary = regularizers.summarise(rows, splits)[("wine", 1)]
+    assert summary["L2"]["mark"] == "best"
+    assert summary["dropout"]["mark"] == "tie"
+    assert summary["baseline"]["mark"] == ""
+    assert summary["L2"]["mean"] == np.mean(best)
