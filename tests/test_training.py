@@ -136,6 +136,24 @@ def test_epochs_do_not_retrace(circles):
     assert _training.trace_count() == before
 
 
+@pytest.mark.parametrize("sizes", [(100, 99, 97), (30, 26, 25)])
+def test_folds_of_nearby_sizes_share_a_compiled_loop(circles, sizes):
+    # FAST has batches of 16: 100, 99 and 97 rows all make 7 batches; 30, 26
+    # and 25 rows are padded to 32.
+    X, y, X_val, y_val = circles
+    params = {**FAST, "batch_size": 16 if sizes[0] == 100 else 32}
+    first = NoisyMLPClassifier(**params, random_state=0)
+    first.fit(X[: sizes[0]], y[: sizes[0]], validation_data=(X_val, y_val))
+    before = _training.trace_count()
+    for n in sizes[1:]:
+        clf = NoisyMLPClassifier(**params, random_state=0)
+        clf.fit(X[:n], y[:n], validation_data=(X_val[:-3], y_val[:-3]))
+        # The padding weighs nothing: the logged loss is the mean over the
+        # real rows, as Keras computes it.
+        assert len(clf.history_["loss"]) == FAST["epochs"]
+    assert _training.trace_count() == before
+
+
 def test_noise_amount_changes_training_in_the_compiled_loop(circles):
     X, y, _, _ = circles
     quiet = NoisyMLPClassifier(**FAST, noise_amount=0.01, random_state=0).fit(X, y)
