@@ -132,17 +132,24 @@ def evaluate(dataset, depth, method, train, test, *, epochs, quick, seed):
         chosen = {key[len("mlp__") :]: v for key, v in search.best_params_.items()}
     else:
         model.fit(X[train], y[train])
-    return {"accuracy": model.score(X[test], y[test]), "chosen": chosen}
+    return {
+        "accuracy": model.score(X[test], y[test]),
+        "train_accuracy": model.score(X[train], y[train]),
+        "chosen": chosen,
+    }
 
 
 def summarise(rows, splits):
     """Per column (data set, depth): mean, std, best method and ties."""
     from collections import defaultdict
 
-    scores = defaultdict(dict)
+    scores, gaps = defaultdict(dict), defaultdict(dict)
     for row in rows:
         column = (row["dataset"], row["depth"])
         scores[column].setdefault(row["method"], []).append(row["accuracy"])
+        gaps[column].setdefault(row["method"], []).append(
+            row["train_accuracy"] - row["accuracy"]
+        )
     summary = {}
     for column, by_method in scores.items():
         methods = list(by_method)
@@ -155,6 +162,7 @@ def summarise(rows, splits):
                 "mean": float(matrix[i].mean()),
                 "std": float(matrix[i].std()),
                 "p": float(p_values[i]),
+                "gap": float(np.mean(gaps[column][method])),
                 "mark": "best" if i == best else ("tie" if p_values[i] >= 0.05 else ""),
             }
             for i, method in enumerate(methods)
@@ -182,6 +190,9 @@ def table_lines(summary):
                 text = f"~ {text}"
             cells.append(text)
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    # How much the unregularized network overfits each problem.
+    gaps = [f"{summary[column]['baseline']['gap']:+.3f}" for column in columns]
+    lines.append("| *baseline train - test gap* | " + " | ".join(gaps) + " |")
     return lines
 
 
@@ -282,6 +293,7 @@ def main(argv=None):
             "method": method,
             "split": index,
             "accuracy": round(float(result["accuracy"]), 4),
+            "train_accuracy": round(float(result["train_accuracy"]), 4),
             "chosen": json.dumps(result["chosen"]),
         }
         for (dataset, depth, method, index), result in zip(keys, results, strict=True)

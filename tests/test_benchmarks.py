@@ -1,6 +1,7 @@
 """The benchmarks' statistics agree with scikit-learn's own tools."""
 
 import numpy as np
+import pytest
 from sklearn.model_selection import GridSearchCV
 
 from benchmarks import _common, grid_search, regularizers
@@ -76,7 +77,13 @@ def test_regularizer_summary_marks_best_and_ties():
         "dropout": best - 0.01 + rng.normal(0, 0.02, n_splits),  # a tie
     }
     rows = [
-        {"dataset": "wine", "depth": 1, "method": method, "accuracy": value}
+        {
+            "dataset": "wine",
+            "depth": 1,
+            "method": method,
+            "accuracy": value,
+            "train_accuracy": 1.0,
+        }
         for method, values in accuracy.items()
         for value in values
     ]
@@ -86,3 +93,4 @@ def test_regularizer_summary_marks_best_and_ties():
     assert summary["dropout"]["mark"] == "tie"
     assert summary["baseline"]["mark"] == ""
     assert summary["L2"]["mean"] == np.mean(best)
+    assert summary["baseline"]["gap"] == pytest.approx(1.0 - np.mean(best - 0.3))
