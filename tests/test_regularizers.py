@@ -5,6 +5,7 @@ import pickle
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.datasets import make_blobs
 
 from sknoise import NoisyMLPClassifier, NoisyMLPRegressor, _training
@@ -44,7 +45,7 @@ def dense_layers(model):
 
 @pytest.mark.parametrize("Estimator", [NoisyMLPClassifier, NoisyMLPRegressor])
 @pytest.mark.parametrize("params", CONFIGS.values(), ids=CONFIGS.keys())
-def test_inference_is_deterministic(Estimator, params):
+def test_inference_is_deterministic_and_fits_reproducible(Estimator, params):
     target = y if Estimator is NoisyMLPClassifier else X[:, 0]
     est = Estimator(**FAST, **params).fit(X, target)
     first = est.predict(X)
@@ -52,6 +53,8 @@ def test_inference_is_deterministic(Estimator, params):
     # Predictions are the network with every noise and dropout layer off.
     raw = keras.ops.convert_to_numpy(est.model_(X, training=False))
     np.testing.assert_allclose(est._predict_raw(X), raw, rtol=1e-6, atol=1e-6)
+    # The training noise is seeded by random_state: a refit is identical.
+    np.testing.assert_array_equal(clone(est).fit(X, target).predict(X), first)
 
 
 def test_weight_noise_lives_in_every_dense_layer():
