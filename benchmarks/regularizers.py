@@ -20,6 +20,8 @@ Epochs are set per data set so that the baseline can overfit. The table
 gives mean +- std of outer accuracy per method; the best method of each
 column is in bold, and methods the Nadeau-Bengio corrected resampled t-test
 cannot tell from it (p >= 0.05) are marked ``~``: they tie within the noise.
+The same test against the baseline marks a method that beats it (↑) or
+loses to it (↓): the direct answer to "does this regularizer help here?".
 
     python -m benchmarks.regularizers [--quick] [--repeats N] [--n-jobs N]
 """
@@ -59,6 +61,9 @@ DATASETS = {
     "digits": (100, 64),
 }
 DEPTHS = {1: (100,), 3: (100, 100, 100)}
+# Suffix of a cell whose method differs from the baseline (p < 0.05).
+BASELINE_MARKS = {"": "", "better": " ↑", "worse": " ↓"}
+FIGURE_MARKERS = {"": "o", "better": "^", "worse": "v"}
 INNER_FOLDS = 3
 OUTER_FOLDS = 3
 
@@ -154,14 +159,24 @@ def summarise(rows, splits):
     for column, by_method in scores.items():
         methods = list(by_method)
         matrix = np.array([by_method[m] for m in methods])
-        best = int(np.argmax(matrix.mean(axis=1)))
+        means = matrix.mean(axis=1)
+        best, baseline = int(np.argmax(means)), methods.index("baseline")
         train, test = splits[column][0]
-        _, p_values = _common.corrected_comparison(matrix, best, len(train), len(test))
+        sizes = len(train), len(test)
+        _, p_values = _common.corrected_comparison(matrix, best, *sizes)
+        # The question a user asks of a regularizer: does it beat no regularizer?
+        _, p_baseline = _common.corrected_comparison(matrix, baseline, *sizes)
         summary[column] = {
             method: {
-                "mean": float(matrix[i].mean()),
+                "mean": float(means[i]),
                 "std": float(matrix[i].std()),
                 "p": float(p_values[i]),
+                "p_baseline": float(p_baseline[i]),
+                "vs_baseline": (
+                    ""
+                    if p_baseline[i] >= 0.05
+                    else ("better" if means[i] > means[baseline] else "worse")
+                ),
                 "gap": float(np.mean(gaps[column][method])),
                 "mark": "best" if i == best else ("tie" if p_values[i] >= 0.05 else ""),
             }
@@ -188,6 +203,7 @@ def table_lines(summary):
                 text = f"**{text}**"
             elif cell["mark"] == "tie":
                 text = f"~ {text}"
+            text += BASELINE_MARKS[cell["vs_baseline"]]
             cells.append(text)
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
     # How much the unregularized network overfits each problem.
@@ -223,7 +239,15 @@ def save_figure(summary, path):
             fmt="none",
             ecolor="lightgray",
         )
-        ax.scatter([c["mean"] for c in cells], positions, c=colours, zorder=3)
+        for verdict, marker in FIGURE_MARKERS.items():
+            shown = [i for i, c in enumerate(cells) if c["vs_baseline"] == verdict]
+            ax.scatter(
+                [cells[i]["mean"] for i in shown],
+                positions[shown],
+                c=[colours[i] for i in shown],
+                marker=marker,
+                zorder=3,
+            )
         dataset, depth = column
         ax.set_title(f"{dataset}, {depth} layer{'s' * (depth > 1)}", fontsize=9)
         ax.set_xlabel("outer test accuracy", fontsize=8)
@@ -232,7 +256,11 @@ def save_figure(summary, path):
     for ax in axes[:, 0]:
         ax.set_yticks(positions, methods, fontsize=8)
         ax.invert_yaxis()
-    fig.suptitle("red: best; orange: tie (p >= 0.05)", fontsize=9)
+    fig.suptitle(
+        "red: best; orange: tie with the best (p >= 0.05); "
+        "triangle up / down: better / worse than the baseline (p < 0.05)",
+        fontsize=9,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -314,7 +342,8 @@ def main(argv=None):
     lines += [
         "",
         "Outer test accuracy, mean +- std over the outer splits; **best**, "
-        "~ ties with the best (corrected resampled t-test, p >= 0.05). "
+        "~ ties with the best (corrected resampled t-test, p >= 0.05); "
+        "↑ / ↓ better / worse than the baseline (the same test, p < 0.05). "
         "(dataset, epochs, batch size) as in Settings.",
         "",
         *table_lines(summary),

@@ -92,5 +92,11 @@ def test_regularizer_summary_marks_best_and_ties():
     assert summary["L2"]["mark"] == "best"
     assert summary["dropout"]["mark"] == "tie"
     assert summary["baseline"]["mark"] == ""
+    assert summary["L2"]["vs_baseline"] == "better"
+    assert summary["baseline"]["vs_baseline"] == ""
+    # A method far below the baseline is marked worse.
+    rows += [{**row, "method": "L1", "accuracy": 0.1} for row in rows[:n_splits]]
+    summary = regularizers.summarise(rows, splits)[("wine", 1)]
+    assert summary["L1"]["vs_baseline"] == "worse"
     assert summary["L2"]["mean"] == np.mean(best)
     assert summary["baseline"]["gap"] == pytest.approx(1.0 - np.mean(best - 0.3))
