@@ -791,7 +791,10 @@ default="val_loss"
     verbose : int, default=0
         Verbosity during training: 0 silent; 1 a progress line (Keras' bar,
         or one line per 1000 epochs in the compiled loop); 2 one line per
-        epoch.
+        epoch."""
+
+# Last in every Parameters section, as in the signatures.
+_KWARGS_DOC = """\
     **kwargs
         Routed parameters: ``optimizer__*``, ``fit__*`` (e.g.
         ``fit__shuffle=False``) and ``callbacks__*``, as in scikeras."""
@@ -813,7 +816,7 @@ _COMMON_ATTRIBUTES_DOC = """\
         The canonical noise sites used, e.g. ``("input", "hidden")``.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape ``(n_features_in_,)``
         Names of features seen during ``fit``, when ``X`` has string column
         names (e.g. a pandas DataFrame)."""
 
@@ -832,6 +835,7 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, multiplied into ``sample_weight``.
         "balanced" weights classes inversely to their frequency in ``y``.
+{_KWARGS_DOC}
 
     Attributes
     ----------
@@ -844,7 +848,7 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
     See Also
     --------
     NoisyMLPRegressor : The regression counterpart.
-    sklearn.neural_network.MLPClassifier : scikit-learn's noise-free MLP.
+    sklearn.neural_network.MLPClassifier : The noise-free MLP of scikit-learn.
 
     Examples
     --------
@@ -1015,6 +1019,7 @@ class NoisyMLPRegressor(RegressorMixin, _NoisyMLPBase):
     Parameters
     ----------
 {_COMMON_PARAMETERS_DOC}
+{_KWARGS_DOC}
 
     Attributes
     ----------
@@ -1025,7 +1030,7 @@ class NoisyMLPRegressor(RegressorMixin, _NoisyMLPBase):
     See Also
     --------
     NoisyMLPClassifier : The classification counterpart.
-    sklearn.neural_network.MLPRegressor : scikit-learn's noise-free MLP.
+    sklearn.neural_network.MLPRegressor : The noise-free MLP of scikit-learn.
 
     Examples
     --------

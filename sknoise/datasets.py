@@ -15,6 +15,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+__all__ = ["load_published_circles", "make_blobs_pair", "make_ring"]
+
 
 @validate_params(
     {"split": [StrOptions({"first30", "train_test_split"})]},
@@ -36,9 +38,17 @@ def load_published_circles(split="first30"):
     Returns
     -------
     X_train : ndarray of shape (30, 2)
+        Training points.
     y_train : ndarray of shape (30,)
+        Their classes, 0 or 1.
     X_test : ndarray of shape (70, 2)
+        Test points.
     y_test : ndarray of shape (70,)
+        Their classes, 0 or 1.
+
+    See Also
+    --------
+    sklearn.datasets.make_circles : The generator of these points.
 
     Examples
     --------
@@ -79,7 +89,13 @@ def make_blobs_pair(n_samples=200, *, random_state=None):
     Returns
     -------
     X : ndarray of shape (n_samples, 2)
+        The points.
     y : ndarray of shape (n_samples,)
+        Their classes, 0 or 1.
+
+    See Also
+    --------
+    make_ring : A problem no linear model separates.
 
     Examples
     --------
@@ -116,7 +132,13 @@ def make_ring(n_samples=200, *, radius=5.0, random_state=None):
     Returns
     -------
     X : ndarray of shape (n_samples, 2)
+        The points.
     y : ndarray of shape (n_samples,)
+        Their classes: 0 for the blob, 1 for the ring.
+
+    See Also
+    --------
+    make_blobs_pair : A linearly separable problem.
 
     Examples
     --------

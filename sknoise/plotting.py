@@ -9,6 +9,8 @@ decides where the figure goes (``fig.savefig``) and no display is needed.
 
 import numpy as np
 
+__all__ = ["plot_decision_surface", "plot_grid_heatmap", "plot_learning_curves"]
+
 
 def _pyplot():
     try:
@@ -45,11 +47,14 @@ def plot_learning_curves(history, axes=None, title=None):
     Returns
     -------
     axes : list of matplotlib Axes
+        The axes drawn on, the loss first.
+
+    See Also
+    --------
+    plot_decision_surface : What the trained classifier predicts.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from sknoise.plotting import plot_learning_curves
     >>> history = {"loss": [0.7, 0.5, 0.4], "val_loss": [0.7, 0.6, 0.6]}
     >>> [ax.get_ylabel() for ax in plot_learning_curves(history)]
@@ -108,11 +113,14 @@ def plot_decision_surface(
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on.
+
+    See Also
+    --------
+    sknoise.datasets.load_published_circles : Two-feature data to draw.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from sklearn.datasets import make_circles
     >>> from sknoise import NoisyMLPClassifier
     >>> from sknoise.plotting import plot_decision_surface
@@ -169,11 +177,14 @@ def plot_grid_heatmap(
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on.
+
+    See Also
+    --------
+    sklearn.model_selection.GridSearchCV : Its ``cv_results_`` hold the scores.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from sknoise.plotting import plot_grid_heatmap
     >>> ax = plot_grid_heatmap([[0.8, 0.7]], [[0.1, 0.1]], [50], [0.01, 0.1],
     ...                        row_label="nodes", column_label="noise_amount")

@@ -1,0 +1,149 @@
+"""Every public object has a valid numpydoc docstring with Examples.
+
+The Examples themselves run as doctests (``--doctest-modules`` in
+pyproject.toml); this module checks the docstrings' structure with numpydoc's
+validator, and that the API reference page lists every public name.
+"""
+
+import inspect
+from pathlib import Path
+
+import pytest
+
+numpydoc_validate = pytest.importorskip("numpydoc.validate")
+
+import sknoise  # noqa: E402
+import sknoise.datasets  # noqa: E402
+import sknoise.plotting  # noqa: E402
+
+# The numpydoc checks enforced (numpydoc.validate.ERROR_MSGS has them all).
+# Left out, as scikit-learn leaves them out: ES01 (extended summary), SA01
+# (a See Also section everywhere), SS05 (summary starting with a verb, which
+# a data set's or a figure's summary does not), RT02 (scikit-learn names a
+# single return value, ``self : object``), GL01/GL02 (docstring's first and
+# last lines) and EX01 for methods (the class's Examples cover them).
+CHECKED = {
+    "GL03",  # double blank lines
+    "GL05",  # tabs
+    "GL06",  # unknown section
+    "GL07",  # sections in the wrong order
+    "GL08",  # no docstring
+    "GL09",  # deprecation warning misplaced
+    "GL10",  # reST directive with one colon
+    "SS01",  # no summary
+    "SS02",  # summary not capitalised
+    "SS03",  # summary not ending with a period
+    "SS04",  # summary with heading whitespace
+    "SS06",  # summary over several lines
+    "PR01",  # parameters not documented
+    "PR02",  # unknown parameters documented
+    "PR03",  # parameters documented in the wrong order
+    "PR04",  # parameter without a type
+    "PR05",  # parameter type ending with a period
+    "PR06",  # "integer"/"boolean"/"string" instead of int/bool/str
+    "PR07",  # parameter without a description
+    "PR08",  # parameter description not capitalised
+    "PR09",  # parameter description not ending with a period
+    "PR10",  # "name: type" without the space before the colon
+    "RT01",  # no Returns section
+    "RT03",  # return value without a description
+    "RT04",  # return description not capitalised
+    "RT05",  # return description not ending with a period
+    "YD01",  # no Yields section
+    "SA02",  # See Also: missing period
+    "SA03",  # See Also: description not capitalised
+    "SA04",  # See Also: missing description
+    "EX01",  # no Examples section (classes and functions)
+}
+METHOD_CHECKED = CHECKED - {"EX01"}
+
+
+def _public_objects():
+    """(dotted name, object) of every public class and function."""
+    modules = [sknoise, sknoise.datasets, sknoise.plotting]
+    for module in modules:
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isclass(obj) or inspect.isfunction(obj):
+                yield f"{module.__name__}.{name}", obj
+
+
+def _public_methods():
+    """(dotted name, method) of the public methods sknoise itself defines."""
+    for qualname, obj in _public_objects():
+        if not inspect.isclass(obj):
+            continue
+        for name, member in inspect.getmembers(obj, inspect.isfunction):
+            if name.startswith("_") or not member.__module__.startswith("sknoise"):
+                continue
+            yield f"{qualname}.{name}", member
+
+
+PUBLIC = dict(_public_objects())
+METHODS = dict(_public_methods())
+
+
+def numpydoc_errors(dotted_name, codes):
+    """numpydoc validation errors of ``dotted_name`` among ``codes``."""
+    report = numpydoc_validate.validate(dotted_name)
+    return [f"{code}: {message}" for code, message in report["errors"] if code in codes]
+
+
+def test_public_names_found():
+    # Guards the parametrisations below against an empty selection.
+    assert {"sknoise.NoisyMLPClassifier", "sknoise.datasets.make_ring"} <= set(PUBLIC)
+    assert "sknoise.NoisyMLPClassifier.fit" in METHODS
+
+
+@pytest.mark.parametrize("dotted_name", sorted(PUBLIC))
+def test_public_docstring_is_valid_numpydoc(dotted_name):
+    assert numpydoc_errors(dotted_name, CHECKED) == []
+
+
+@pytest.mark.parametrize("dotted_name", sorted(PUBLIC))
+def test_public_docstring_has_runnable_examples(dotted_name):
+    docstring = inspect.getdoc(PUBLIC[dotted_name]) or ""
+    assert "Examples\n--------" in docstring
+    assert ">>> " in docstring.split("Examples\n--------", 1)[1]
+
+
+@pytest.mark.parametrize("dotted_name", sorted(METHODS))
+def test_method_docstring_is_valid_numpydoc(dotted_name):
+    assert numpydoc_errors(dotted_name, METHOD_CHECKED) == []
+
+
+def test_validation_catches_a_broken_docstring():
+    # The checks above can fail: an undocumented parameter, an unknown one
+    # and the missing Examples are reported.
+    assert {e[:4] for e in numpydoc_errors(__name__ + "._broken", CHECKED)} >= {
+        "PR01",
+        "PR02",
+        "EX01",
+    }
+
+
+def _broken(first, second):
+    """Return nothing.
+
+    Parameters
+    ----------
+    second : int
+        Documented; ``first`` is not.
+    third : int
+        Not a parameter.
+    """
+
+
+def test_api_page_lists_every_public_name():
+    api = Path(__file__).resolve().parents[1] / "docs" / "api.rst"
+    if not api.exists():
+        pytest.skip("no docs/ here (installed package)")
+    text = api.read_text()
+    modules = [sknoise, sknoise.datasets, sknoise.plotting]
+    missing = [
+        f"{module.__name__}.{name}"
+        for module in modules
+        for name in module.__all__
+        if name not in text
+    ]
+    assert missing == []
