@@ -8,13 +8,12 @@ validator, and that the API reference page lists every public name.
 import inspect
 from pathlib import Path
 
+import numpydoc.validate as numpydoc_validate
 import pytest
 
-numpydoc_validate = pytest.importorskip("numpydoc.validate")
-
-import sknoise  # noqa: E402
-import sknoise.datasets  # noqa: E402
-import sknoise.plotting  # noqa: E402
+import sknoise
+import sknoise.datasets
+import sknoise.plotting
 
 # The numpydoc checks enforced (numpydoc.validate.ERROR_MSGS has them all).
 # Left out, as scikit-learn leaves them out: ES01 (extended summary), SA01
