@@ -348,37 +348,46 @@ class _NoisyMLPBase(BaseEstimator):
         cls = type(self.optimizer)
         return cls.from_config({**self.optimizer.get_config(), **config})
 
-    def _build_keras_model(self, n_samples):
+    def _structure(self, noise_sites):
+        """The network's structure under the current parameters.
+
+        It keys the compiled training loop, and a warm start may not change
+        it (the network is kept). Amounts, strengths and rates live in
+        variables and are left out: they change without a rebuild.
+        """
         encoder = self.target_encoder_
-        noise_amount = float(self.noise_amount)
-        nodes = _canonical_nodes(self.nodes, type(self).__name__)
+        return (
+            ("n_features_in_", self.n_features_in_),
+            ("n_outputs", encoder.n_outputs_),
+            ("nodes", _canonical_nodes(self.nodes, type(self).__name__)),
+            ("activation", self.activation),
+            ("output_activation", encoder.output_activation_),
+            ("noise_site", noise_sites if self.noise_amount > 0 else ()),
+            ("noise_type", self.noise_type),
+            ("dropout", self.dropout > 0),
+            ("alpha or l1", self.alpha > 0 or self.l1 > 0),
+            ("max_norm", self.max_norm),
+        )
+
+    def _penalties(self, n_rows):
+        """The layers' L2 and L1 strengths for training on ``n_rows`` rows."""
         # scikit-learn's MLP divides its L2 term by the rows of the batch;
         # the L1 term follows the same convention.
-        batch = min(self.batch_size, n_samples)
-        l2 = 0.5 * float(self.alpha) / batch
-        l1 = float(self.l1) / batch
-        # The network's structure, which keys the compiled training loop; it
-        # is fixed at initialisation (warm starts keep the network). Amounts,
-        # strengths and rates live in variables and are left out.
-        self._architecture = (
-            self.n_features_in_,
-            encoder.n_outputs_,
-            nodes,
-            self.activation,
-            encoder.output_activation_,
-            self.noise_sites_ if noise_amount > 0 else (),
-            self.noise_type,
-            self.dropout > 0,
-            l2 > 0 or l1 > 0,
-            self.max_norm,
-        )
+        batch = min(self.batch_size, n_rows)
+        return 0.5 * float(self.alpha) / batch, float(self.l1) / batch
+
+    def _build_keras_model(self, n_samples):
+        encoder = self.target_encoder_
+        nodes = _canonical_nodes(self.nodes, type(self).__name__)
+        l2, l1 = self._penalties(n_samples)
+        self._architecture = self._structure(self.noise_sites_)
         model = build_mlp(
             self.n_features_in_,
             encoder.n_outputs_,
             nodes=nodes,
             activation=self.activation,
             output_activation=encoder.output_activation_,
-            noise_amount=noise_amount,
+            noise_amount=float(self.noise_amount),
             noise_sites=self.noise_sites_,
             noise_type=self.noise_type,
             dropout=float(self.dropout),
@@ -459,6 +468,9 @@ class _NoisyMLPBase(BaseEstimator):
             X, y_encoded, sample_weight, validation_data = self._hold_out(
                 X, y_encoded, sample_weight
             )
+        if continuing:
+            self._check_structure_kept()
+        self._set_strengths(n_rows=len(X))
         run = self._run_compiled if self._uses_compiled_loop() else self._run_keras
         with quiet_tensorflow():
             history = run(
@@ -476,6 +488,40 @@ class _NoisyMLPBase(BaseEstimator):
             key: self.history_.get(key, []) + values for key, values in history.items()
         }
         return self
+
+    def _check_structure_kept(self):
+        """A continued fit keeps the network: refuse parameters that reshape it."""
+        kept = dict(self._architecture)
+        wanted = dict(self._structure(resolve_noise_sites(self.noise_site)))
+        changed = [name for name in kept if kept[name] != wanted[name]]
+        if changed:
+            raise ValueError(
+                f"warm_start and partial_fit continue the fitted network, but "
+                f"the parameters now ask for a different one ({', '.join(changed)} "
+                f"changed: {kept[changed[0]]!r} -> {wanted[changed[0]]!r}). Fit "
+                "with warm_start=False to build the new network."
+            )
+
+    def _set_strengths(self, n_rows):
+        """Give the network's variables the current amounts, rates and strengths.
+
+        They are set at every fit, so a warm start or ``partial_fit`` trains
+        with the parameters as they are now, and the penalties are scaled by
+        the rows actually trained on (after any early-stopping hold-out).
+        """
+        l2, l1 = self._penalties(n_rows)
+        values = {
+            "stddev": self.noise_amount,
+            "weight_noise": self.noise_amount,
+            "rate": self.dropout,
+            "l2": l2,
+            "l1": l1,
+        }
+        for layer in self.model_.layers:
+            for name, value in values.items():
+                variable = getattr(layer, name, None)
+                if isinstance(variable, keras.Variable):
+                    variable.assign(float(value))
 
     def _check_converged(self, history, X):
         """Raise if training diverged, rather than keep a network of NaNs."""
@@ -726,12 +772,14 @@ _COMMON_PARAMETERS_DOC = """\
         gradient noise and label smoothing ignore it.
     alpha : float, default=0.0
         Strength of the L2 penalty, as in scikit-learn's MLP: ``0.5 * alpha *
-        sum(W**2) / batch_size`` is added to every step's loss, over the
-        kernels of all layers (not the biases). scikit-learn's MLP defaults
-        to 1e-4; here no penalty is the default.
+        sum(W**2) / b`` is added to every step's loss, over the kernels of
+        all layers (not the biases), with ``b = min(batch_size, n)`` for
+        ``n`` rows trained on (after any early-stopping hold-out); unlike
+        scikit-learn, a short last batch gets the same ``b``. scikit-learn's
+        MLP defaults to 1e-4; here no penalty is the default.
     l1 : float, default=0.0
-        Strength of the L1 penalty ``l1 * sum(|W|) / batch_size``, on the
-        same weights as ``alpha``.
+        Strength of the L1 penalty ``l1 * sum(|W|) / b``, on the same
+        weights and with the same ``b`` as ``alpha``.
     dropout : float in [0, 1), default=0.0
         Dropout rate after every hidden layer (inverted dropout: kept units
         are scaled by ``1 / (1 - dropout)``, so inference needs no change).
@@ -772,7 +820,11 @@ default="val_loss"
         accuracies (classifiers only) rise.
     warm_start : bool, default=False
         If True, ``fit`` continues from the current weights, optimizer state
-        and epoch count instead of building a new network.
+        and epoch count instead of building a new network, with the current
+        ``noise_amount``, ``alpha``, ``l1`` and ``dropout``. Parameters that
+        would change the network itself (``nodes``, ``noise_site``,
+        ``noise_type``, ``max_norm``, or switching noise, dropout or the
+        penalties on or off) raise a ValueError then.
     training_loop : {"auto", "compiled", "keras"}, default="auto"
         "compiled" runs many epochs inside one compiled call of the Keras
         backend (``jax.jit``, or ``tf.function`` with XLA), hundreds of times

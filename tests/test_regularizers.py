@@ -201,6 +201,76 @@ def test_penalties_are_layer_losses_scaled_like_scikit_learn():
     )
 
 
+def test_penalties_are_scaled_by_the_rows_left_after_the_hold_out():
+    # 60 rows, half held out for early stopping: the batch has 30 rows.
+    clf = NoisyMLPClassifier(
+        **FAST,
+        noise_site=None,
+        alpha=0.3,
+        l1=0.06,
+        batch_size=64,
+        early_stopping=True,
+        validation_fraction=0.5,
+    ).fit(X, y)
+    for layer in dense_layers(clf.model_):
+        assert float(layer.l2.numpy()) == pytest.approx(0.5 * 0.3 / 30)
+        assert float(layer.l1.numpy()) == pytest.approx(0.06 / 30)
+
+
+@pytest.mark.parametrize("continue_fit", ["warm_start", "partial_fit"])
+def test_a_continued_fit_trains_with_the_current_strengths(continue_fit):
+    clf = NoisyMLPClassifier(
+        **FAST,
+        noise_site=("input", "hidden", "weights"),
+        noise_amount=0.1,
+        alpha=0.3,
+        dropout=0.2,
+        batch_size=20,
+        warm_start=continue_fit == "warm_start",
+    ).fit(X, y)
+    clf.set_params(noise_amount=0.4, alpha=0.6, dropout=0.5)
+    if continue_fit == "warm_start":
+        clf.fit(X[:40], y[:40])
+    else:
+        clf.partial_fit(X[:10], y[:10])
+    rows = 20 if continue_fit == "warm_start" else 10
+    layers = clf.model_.layers
+    noise = [layer for layer in layers if isinstance(layer, GaussianNoise)]
+    drops = [layer for layer in layers if isinstance(layer, Dropout)]
+    assert noise and drops
+    assert all(float(layer.stddev.numpy()) == pytest.approx(0.4) for layer in noise)
+    assert all(float(layer.rate.numpy()) == pytest.approx(0.5) for layer in drops)
+    for layer in dense_layers(clf.model_):
+        assert float(layer.weight_noise.numpy()) == pytest.approx(0.4)
+        assert float(layer.l2.numpy()) == pytest.approx(0.5 * 0.6 / rows)
+
+
+@pytest.mark.parametrize(
+    "change, named",
+    [
+        ({"nodes": 4}, "nodes"),
+        ({"dropout": 0.0}, "dropout"),
+        ({"alpha": 0.0}, "alpha or l1"),
+        ({"noise_type": "multiplicative"}, "noise_type"),
+        ({"noise_site": "input"}, "noise_site"),
+        ({"max_norm": 2.0}, "max_norm"),
+    ],
+)
+def test_a_continued_fit_refuses_a_different_network(change, named):
+    clf = NoisyMLPClassifier(**FAST, dropout=0.2, alpha=0.1, warm_start=True)
+    clf.fit(X, y)
+    weights = clf.model_.get_weights()
+    clf.set_params(**change)
+    with pytest.raises(ValueError, match=f"{named} changed"):
+        clf.fit(X, y)
+    with pytest.raises(ValueError, match=f"{named} changed"):
+        clf.partial_fit(X, y)
+    for before, after in zip(weights, clf.model_.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)
+    # Without warm_start, the new network is built.
+    clf.set_params(warm_start=False).fit(X, y)
+
+
 @pytest.mark.parametrize("param", ["alpha", "l1"])
 def test_penalties_shrink_the_weights(param):
     params = dict(nodes=16, epochs=200, learning_rate=0.01, random_state=0)
