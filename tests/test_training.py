@@ -148,9 +148,17 @@ def test_folds_of_nearby_sizes_share_a_compiled_loop(circles, sizes):
     for n in sizes[1:]:
         clf = NoisyMLPClassifier(**params, random_state=0)
         clf.fit(X[:n], y[:n], validation_data=(X_val[:-3], y_val[:-3]))
-        # The padding weighs nothing: the logged loss is the mean over the
-        # real rows, as Keras computes it.
         assert len(clf.history_["loss"]) == FAST["epochs"]
+    assert _training.trace_count() == before
+
+
+def test_batch_sizes_beyond_the_data_share_a_compiled_loop(circles):
+    # 64 and 128 on 30 rows are both one full batch: one program.
+    X, y, _, _ = circles
+    X, y = X[:30], y[:30]
+    NoisyMLPClassifier(**{**FAST, "batch_size": 64}, random_state=0).fit(X, y)
+    before = _training.trace_count()
+    NoisyMLPClassifier(**{**FAST, "batch_size": 128}, random_state=0).fit(X, y)
     assert _training.trace_count() == before
 
 
@@ -223,11 +231,12 @@ def test_random_state_reproduces_fits(circles, estimator):
 def test_compiled_loop_takes_the_same_steps_as_keras_fit(optimizer, regularizer):
     # Without noise and with one batch per epoch nothing is random after the
     # initial weights, which the seed fixes: both loops must agree exactly.
+    # The compiled loop pads the 60 rows to 64, which must weigh nothing.
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 3)).astype("float32")
     y = (X[:, 0] + X[:, 1] > 0).astype(int)
     params = dict(
-        nodes=8, epochs=5, batch_size=60, noise_amount=0.0, learning_rate=0.1,
+        nodes=8, epochs=5, batch_size=64, noise_amount=0.0, learning_rate=0.1,
         optimizer=optimizer, random_state=0, **regularizer,
     )  # fmt: skip
     stock = NoisyMLPClassifier(**params, training_loop="keras").fit(X, y)
