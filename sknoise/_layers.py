@@ -24,8 +24,31 @@ def _scalar(layer, name, value):
     )
 
 
+class _KeepsSeedState:
+    """Save and load the layer's generator counter with its variables.
+
+    Keras saves a layer's variables but not its seed generator's state, so a
+    pickled network would restart its noise stream from the first step, and a
+    continued fit would repeat the noise it trained with.
+    """
+
+    SEED_STATE = "seed_state"
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        if hasattr(self, "seed_generator"):
+            store[self.SEED_STATE] = self.seed_generator.state
+
+    def load_own_variables(self, store):
+        # Keras checks that the store holds exactly the layer's variables.
+        own = {key: store[key] for key in store.keys() if key != self.SEED_STATE}
+        super().load_own_variables(own)
+        if hasattr(self, "seed_generator") and self.SEED_STATE in store.keys():
+            self.seed_generator.state.assign(store[self.SEED_STATE])
+
+
 @keras.saving.register_keras_serializable(package="sknoise")
-class GaussianNoise(keras.layers.Layer):
+class GaussianNoise(_KeepsSeedState, keras.layers.Layer):
     """Apply Gaussian noise during training; the identity otherwise.
 
     Unlike ``keras.layers.GaussianNoise``, the standard deviation is held in a
@@ -72,7 +95,7 @@ class GaussianNoise(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="sknoise")
-class Dropout(keras.layers.Layer):
+class Dropout(_KeepsSeedState, keras.layers.Layer):
     """Inverted dropout whose rate is a variable.
 
     In training, each element is zeroed with probability ``rate`` and the
@@ -113,7 +136,7 @@ class Dropout(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="sknoise")
-class Dense(keras.layers.Dense):
+class Dense(_KeepsSeedState, keras.layers.Dense):
     """``keras.layers.Dense`` with optional weight noise and weight penalties.
 
     Parameters

@@ -333,8 +333,13 @@ def test_strengths_rates_and_amounts_do_not_retrace():
 
 @pytest.mark.parametrize("params", CONFIGS.values(), ids=CONFIGS.keys())
 def test_new_options_survive_pickling(params):
-    clf = NoisyMLPClassifier(**FAST, **params).fit(X, y)
+    clf = NoisyMLPClassifier(**FAST, **params, warm_start=True).fit(X, y)
     restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    # The copy continues exactly as the original: same variables, and the
+    # noise and dropout streams go on where they were, not from the start.
+    clf.fit(X, y)
+    restored.fit(X, y)
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
 
 
