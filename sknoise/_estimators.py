@@ -417,13 +417,11 @@ class _NoisyMLPBase(BaseEstimator):
         self.model_ = self._build_keras_model(n_samples=len(y))
         self.n_iter_ = 0
         self.history_ = {}
-        # Seeds the compiled loop's per-epoch shuffles; a stream of its own,
-        # apart from the layer seeds that ``build_mlp`` derives from the seed.
-        entropy = None if self._seed is None else [self._seed, 1]
-        self._shuffle_seed = int(np.random.default_rng(entropy).integers(2**32))
-        # The training-step noise (targets, gradients) has a stream of its own.
-        entropy = None if self._seed is None else [self._seed, 2]
-        self._noise_seed = int(np.random.default_rng(entropy).integers(2**32))
+        # The compiled loop's per-epoch shuffles and the training-step noise
+        # (targets, gradients) each have a stream of their own, apart from
+        # the layer seeds that ``build_mlp`` derives from the seed.
+        self._shuffle_seed = self._stream_seed(1)
+        self._noise_seed = self._stream_seed(2)
         # No random_state for scikeras: its seeding context switches on
         # TensorFlow's global op determinism, which made fits fail at random
         # ("Random ops require a seed"); ``_seeded`` seeds the fit instead.
@@ -435,6 +433,11 @@ class _NoisyMLPBase(BaseEstimator):
                 if not key.startswith("optimizer__")
             },
         )
+
+    def _stream_seed(self, stream):
+        """A seed for random stream number ``stream``, derived from ``_seed``."""
+        entropy = None if self._seed is None else [self._seed, stream]
+        return int(np.random.default_rng(entropy).integers(2**32))
 
     # ------------------------------------------------------------------
     # Training
@@ -707,8 +710,7 @@ class _NoisyMLPBase(BaseEstimator):
             # Pad to whole row blocks: XLA's float32 matmul rounds the rows of
             # a ragged tail differently, which made a row's prediction depend
             # on its position in X (by one ulp, on JAX).
-            padding = -n_rows % _ROW_BLOCK
-            chunk = np.pad(chunk, ((0, padding), (0, 0)))
+            chunk = _training.pad_rows(chunk, _training.round_up(n_rows, _ROW_BLOCK))
             raw = self.model_(chunk, training=False)
             outputs.append(keras.ops.convert_to_numpy(raw)[:n_rows])
         return np.concatenate(outputs, axis=0)

@@ -178,18 +178,23 @@ class Dense(_KeepsSeedState, keras.layers.Dense):
         if self.initial_weight_noise > 0:
             self.seed_generator = keras.random.SeedGenerator(seed)
 
+    @property
+    def penalised(self):
+        """Whether the layer adds an L2 or L1 penalty to the training loss."""
+        return self.initial_l2 > 0 or self.initial_l1 > 0
+
     def build(self, input_shape):
         super().build(input_shape)
         # Variables only for what is switched on: the rest costs nothing.
         if self.initial_weight_noise > 0:
             self.weight_noise = _scalar(self, "weight_noise", self.initial_weight_noise)
-        if self.initial_l2 > 0 or self.initial_l1 > 0:
+        if self.penalised:
             self.l2 = _scalar(self, "l2", self.initial_l2)
             self.l1 = _scalar(self, "l1", self.initial_l1)
 
     def call(self, inputs, training=None):
         kernel, bias = self.kernel, self.bias
-        if training and (self.initial_l2 > 0 or self.initial_l1 > 0):
+        if training and self.penalised:
             self.add_loss(
                 ops.cast(self.l2, kernel.dtype) * ops.sum(ops.square(kernel))
                 + ops.cast(self.l1, kernel.dtype) * ops.sum(ops.abs(kernel))

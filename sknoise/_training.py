@@ -130,15 +130,17 @@ def padded_rows(n_samples, batch_size):
     ``ROW_BUCKET`` rows (at most ``batch_size``).
     """
     if n_samples > batch_size:
-        return -(-n_samples // batch_size) * batch_size
-    return min(batch_size, _bucket(n_samples))
+        return round_up(n_samples, batch_size)
+    return min(batch_size, round_up(n_samples, ROW_BUCKET))
 
 
-def _bucket(n_samples):
-    return -(-n_samples // ROW_BUCKET) * ROW_BUCKET
+def round_up(n, multiple):
+    """The smallest multiple of ``multiple`` that is at least ``n``."""
+    return -(-n // multiple) * multiple
 
 
-def _pad(array, n_rows):
+def pad_rows(array, n_rows):
+    """``array`` with rows of zeros appended up to ``n_rows`` rows."""
     array = np.asarray(array)
     padding = [(0, n_rows - len(array))] + [(0, 0)] * (array.ndim - 1)
     return np.pad(array, padding)
@@ -494,7 +496,7 @@ def train(
     n_samples = x.shape[0]
     n_rows = padded_rows(n_samples, batch_size)
     n_validation = 0 if validation_data is None else len(validation_data[0])
-    validation_rows = _bucket(n_validation)
+    validation_rows = round_up(n_validation, ROW_BUCKET)
     signature = TrainingSignature(
         architecture=architecture,
         optimizer=optimizer_signature(model.optimizer),
@@ -522,9 +524,9 @@ def train(
         else np.asarray(sample_weight, dtype=dtype)
     )
     data = {
-        "x": _pad(x, n_rows),
-        "y": _pad(y, n_rows),
-        "weight": _pad(weight, n_rows),
+        "x": pad_rows(x, n_rows),
+        "y": pad_rows(y, n_rows),
+        "weight": pad_rows(weight, n_rows),
         "n_samples": np.int32(n_samples),
         # Values, not part of the signature: any amount reuses the loop.
         "label_noise": np.float32(label_noise),
@@ -533,7 +535,7 @@ def train(
     }
     if validation_data is not None:
         data["x_val"], data["y_val"] = (
-            _pad(part, validation_rows) for part in validation_data
+            pad_rows(part, validation_rows) for part in validation_data
         )
         data["n_validation"] = np.int32(n_validation)
 

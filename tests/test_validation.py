@@ -62,6 +62,10 @@ def test_missing_y_is_rejected():
         ({"noise_site": ()}, "'noise_site' parameter must be"),
         ({"noise_amount": -0.1}, "'noise_amount' parameter .* must be a float"),
         ({"noise_type": "uniform"}, "'noise_type' parameter .*'multiplicative'"),
+        (
+            {"noise_site": "labels", "noise_amount": 1.5},
+            r"'noise_amount' parameter .* \[0, 1\] with noise_site 'labels'",
+        ),
         ({"alpha": -1.0}, "'alpha' parameter .* range \\[0"),
         ({"l1": -0.1}, "'l1' parameter"),
         ({"dropout": 1.0}, "'dropout' parameter .* range \\[0.0, 1.0\\)"),
