@@ -55,12 +55,13 @@ CHECKED = {
     "EX01",  # no Examples section (classes and functions)
 }
 METHOD_CHECKED = CHECKED - {"EX01"}
+# The modules whose ``__all__`` make up the public API.
+PUBLIC_MODULES = [sknoise, sknoise.datasets, sknoise.plotting]
 
 
 def _public_objects():
     """(dotted name, object) of every public class and function."""
-    modules = [sknoise, sknoise.datasets, sknoise.plotting]
-    for module in modules:
+    for module in PUBLIC_MODULES:
         for name in module.__all__:
             obj = getattr(module, name)
             if inspect.isclass(obj) or inspect.isfunction(obj):
@@ -138,10 +139,9 @@ def test_api_page_lists_every_public_name():
     if not api.exists():
         pytest.skip("no docs/ here (installed package)")
     text = api.read_text()
-    modules = [sknoise, sknoise.datasets, sknoise.plotting]
     missing = [
         f"{module.__name__}.{name}"
-        for module in modules
+        for module in PUBLIC_MODULES
         for name in module.__all__
         if name not in text
     ]
