@@ -1,0 +1,163 @@
+"""Bit-for-bit golden results: restructuring must not change what a fit gives.
+
+Each configuration is trained with a fixed seed and its predictions and
+``history_`` are compared exactly (not approximately) with values recorded
+from the code when the test was written, one file per Keras backend in
+``tests/golden/``. A change that is *meant* to change results (a new noise
+source, say) re-records them with::
+
+    python -m tests.test_golden            # TensorFlow
+    KERAS_BACKEND=jax python -m tests.test_golden
+
+and says so in its commit message.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+from sknoise import NoisyMLPClassifier, NoisyMLPRegressor
+from sknoise._backend import import_keras
+from sknoise.datasets import load_published_circles
+
+GOLDEN_DIR = Path(__file__).parent / "golden"
+
+
+def _published():
+    """The published hidden-noise setting, at fewer epochs."""
+    X, y, X_test, _ = load_published_circles()
+    clf = NoisyMLPClassifier(
+        nodes=500, noise_amount=0.1, noise_site="hidden", epochs=300, random_state=0
+    ).fit(X, y)
+    return clf, X_test
+
+
+def _multi_site():
+    """Several layer and step sites, penalties, dropout, max-norm, 3 classes."""
+    X, y = make_classification(
+        n_samples=70, n_features=4, n_informative=3, n_redundant=0,
+        n_classes=3, random_state=0,
+    )  # fmt: skip
+    clf = NoisyMLPClassifier(
+        nodes=(16, 8),
+        noise_amount=0.05,
+        noise_site="input+hidden+weights+gradients+labels",
+        noise_type="multiplicative",
+        alpha=1e-3,
+        l1=1e-4,
+        dropout=0.1,
+        max_norm=3.0,
+        learning_rate=0.01,
+        epochs=40,
+        batch_size=16,
+        random_state=1,
+    ).fit(X[:50], y[:50], validation_data=(X[50:], y[50:]))
+    return clf, X[50:]
+
+
+def _regressor():
+    """Two outputs, sample weights, activation and target noise, SGD."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(45, 3))
+    y = np.column_stack([X @ [1.0, -2.0, 0.5], np.sin(X[:, 0])])
+    reg = NoisyMLPRegressor(
+        nodes=12,
+        noise_amount=0.1,
+        noise_site="activation+labels",
+        optimizer="sgd",
+        optimizer__momentum=0.9,
+        learning_rate=0.01,
+        epochs=40,
+        batch_size=8,
+        random_state=2,
+    ).fit(X, y, sample_weight=rng.uniform(0.5, 2.0, size=45))
+    return reg, X[:10]
+
+
+def _early_stopping():
+    """Early stopping on a held-out fraction, then a warm start and a
+    partial_fit with changed strengths."""
+    X, y = make_classification(n_samples=80, n_features=5, random_state=3)
+    clf = NoisyMLPClassifier(
+        nodes=32,
+        noise_amount=0.2,
+        noise_site="input+activation",
+        learning_rate=0.05,
+        epochs=300,
+        early_stopping=True,
+        validation_fraction=0.25,
+        n_iter_no_change=5,
+        class_weight={0: 1.0, 1: 2.0},
+        random_state=3,
+    ).fit(X, y)
+    clf.set_params(warm_start=True, early_stopping=False, noise_amount=0.1, epochs=7)
+    clf.fit(X, y)
+    clf.partial_fit(X[:20], y[:20])
+    return clf, X
+
+
+def _keras_loop():
+    """Keras' own fit, through scikeras, with a routed fit parameter."""
+    X, y = make_classification(n_samples=40, n_features=3, n_informative=2,
+                               n_redundant=0, random_state=4)  # fmt: skip
+    clf = NoisyMLPClassifier(
+        nodes=8,
+        noise_amount=0.1,
+        noise_site="input+hidden",
+        training_loop="keras",
+        epochs=5,
+        batch_size=16,
+        fit__shuffle=True,
+        random_state=4,
+    ).fit(X, y, validation_data=(X[:10], y[:10]))
+    return clf, X
+
+
+CONFIGURATIONS = {
+    "published": _published,
+    "multi_site": _multi_site,
+    "regressor": _regressor,
+    "early_stopping": _early_stopping,
+    "keras_loop": _keras_loop,
+}
+
+
+def _results(name):
+    """What a configuration gives: outputs, history and epoch count."""
+    estimator, X = CONFIGURATIONS[name]()
+    if hasattr(estimator, "predict_proba"):
+        outputs = estimator.predict_proba(X)
+    else:
+        outputs = estimator.predict(X)
+    return {
+        "outputs": np.asarray(outputs, dtype=np.float64).tolist(),
+        "history": {key: list(map(float, v)) for key, v in estimator.history_.items()},
+        "n_iter": int(estimator.n_iter_),
+    }
+
+
+def _golden_path():
+    return GOLDEN_DIR / f"{import_keras().backend.backend()}.json"
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGURATIONS))
+def test_results_equal_the_recorded_ones_bit_for_bit(name):
+    recorded = json.loads(_golden_path().read_text())[name]
+    # JSON round-trips a float64 exactly, so equality here is bit equality.
+    assert _results(name) == recorded
+
+
+def record():
+    """Write this backend's golden file from the current code."""
+    GOLDEN_DIR.mkdir(exist_ok=True)
+    golden = {name: _results(name) for name in sorted(CONFIGURATIONS)}
+    _golden_path().write_text(json.dumps(golden, indent=1) + "\n")
+    print(f"recorded {sorted(golden)} in {_golden_path()}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    record()
