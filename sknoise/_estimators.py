@@ -15,19 +15,15 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _training
 from ._architecture import build_mlp
 from ._backend import import_keras, quiet_tensorflow
 from ._noise import NOISE_TYPES, STEP_SITES, resolve_noise_sites
+from ._sklearn_compat import Interval, StrOptions, check_sample_weight
 from ._targets import ClassifierTargetEncoder, RegressorTargetEncoder
 
 keras = import_keras()
@@ -303,7 +299,7 @@ class _NoisyMLPBase(BaseEstimator):
     # ------------------------------------------------------------------
     # Data
     # ------------------------------------------------------------------
-    def _validate_data(self, X, y=None, reset=False):
+    def _check_inputs(self, X, y=None, reset=False):
         """Check X (and y) the scikit-learn way; set or check feature counts."""
         dtype = np.dtype(keras.backend.floatx())
         if y is None:
@@ -316,7 +312,7 @@ class _NoisyMLPBase(BaseEstimator):
         """Validated per-sample weights; subclasses fold class weights in."""
         if sample_weight is None:
             return None
-        return _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        return check_sample_weight(sample_weight, X, dtype=X.dtype)
 
     def _encode_validation_data(self, validation_data):
         try:
@@ -326,7 +322,7 @@ class _NoisyMLPBase(BaseEstimator):
                 "validation_data must be a pair (X_val, y_val); got "
                 f"{type(validation_data).__name__}."
             ) from None
-        X_val, y_val = self._validate_data(X_val, y_val, reset=False)
+        X_val, y_val = self._check_inputs(X_val, y_val, reset=False)
         return X_val, self.target_encoder_.transform(y_val)
 
     # ------------------------------------------------------------------
@@ -458,7 +454,7 @@ class _NoisyMLPBase(BaseEstimator):
                 "is None."
             )
         continuing = hasattr(self, "model_") and (incremental or self.warm_start)
-        X, y = self._validate_data(X, y, reset=not continuing)
+        X, y = self._check_inputs(X, y, reset=not continuing)
         if not continuing:
             self._initialize(y, classes)
         y_encoded = self.target_encoder_.transform(y)
@@ -702,7 +698,7 @@ class _NoisyMLPBase(BaseEstimator):
     def _predict_raw(self, X):
         """Network outputs for ``X``, computed with noise switched off."""
         check_is_fitted(self, "model_")
-        X, _ = self._validate_data(X)
+        X, _ = self._check_inputs(X)
         outputs = []
         for start in range(0, X.shape[0], _PREDICT_CHUNK):
             chunk = X[start : start + _PREDICT_CHUNK]

@@ -13,7 +13,8 @@ import numpy as np
 from sklearn.datasets import make_circles
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+from ._sklearn_compat import Interval, StrOptions, validate_params
 
 __all__ = ["load_published_circles", "make_blobs_pair", "make_ring"]
 
