@@ -5,6 +5,10 @@ strength -- in a non-trainable variable rather than a constant, so that the
 compiled training loop serves every value without being traced again, and
 draws its randomness from sknoise's counter-based generator
 (:mod:`sknoise._random`). All noise and dropout act in training only.
+
+Each layer's ``settings()`` names those variables by the field of
+:class:`sknoise._config.Strengths` that sets them, so the network module
+assigns a fit's strengths without knowing the layers' attributes.
 """
 
 from ._backend import import_keras
@@ -77,6 +81,10 @@ class GaussianNoise(_KeepsSeedState, keras.layers.Layer):
     def build(self, input_shape):
         self.stddev = _scalar(self, "stddev", self.initial_stddev)
 
+    def settings(self):
+        """The setting variables, by the ``Strengths`` field that sets them."""
+        return {"noise": self.stddev}
+
     def call(self, inputs, training=False):
         if not training:
             return inputs
@@ -119,6 +127,10 @@ class Dropout(_KeepsSeedState, keras.layers.Layer):
 
     def build(self, input_shape):
         self.rate = _scalar(self, "rate", self.initial_rate)
+
+    def settings(self):
+        """The setting variables, by the ``Strengths`` field that sets them."""
+        return {"dropout": self.rate}
 
     def call(self, inputs, training=False):
         if not training:
@@ -214,22 +226,29 @@ class Dense(_KeepsSeedState, keras.layers.Dense):
             outputs = self.activation(outputs)
         return outputs
 
-    def _settings(self):
-        """The variables this class adds to ``keras.layers.Dense``'s."""
-        names = [name for name in ("weight_noise", "l2", "l1") if hasattr(self, name)]
-        return {name: getattr(self, name) for name in names}
+    def settings(self):
+        """The setting variables, by the ``Strengths`` field that sets them.
+
+        Only those switched on exist: weight noise, and the penalties.
+        """
+        found = {}
+        if self.initial_weight_noise > 0:
+            found["noise"] = self.weight_noise
+        if self.penalised:
+            found.update(l2=self.l2, l1=self.l1)
+        return found
 
     # Keras' Dense saves and loads its kernel and bias only, by position, and
     # refuses a layer with more variables: save the settings by name.
     def save_own_variables(self, store):
         super().save_own_variables(store)
-        for name, variable in self._settings().items():
-            store[name] = variable
+        for variable in self.settings().values():
+            store[variable.name] = variable
 
     def load_own_variables(self, store):
         super().load_own_variables(store)
-        for name, variable in self._settings().items():
-            variable.assign(store[name])
+        for variable in self.settings().values():
+            variable.assign(store[variable.name])
 
     def get_config(self):
         return {

@@ -7,6 +7,10 @@ activation and the Keras loss that goes with them.
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+#: The key a classifier's metric is logged under in ``history_`` (Keras logs
+#: ``metrics=["accuracy"]`` as "accuracy" whatever function it resolves to).
+METRIC_KEY = "accuracy"
+
 
 class ClassifierTargetEncoder(TransformerMixin, BaseEstimator):
     """Map class labels to the indices a sigmoid or softmax head predicts.
@@ -38,7 +42,7 @@ class ClassifierTargetEncoder(TransformerMixin, BaseEstimator):
         self.loss_ = (
             "binary_crossentropy" if binary else "sparse_categorical_crossentropy"
         )
-        # The per-sample function Keras' "accuracy" resolves to for this head.
+        # The per-sample function Keras' METRIC_KEY resolves to for this head.
         self.metric_ = "binary_accuracy" if binary else "sparse_categorical_accuracy"
         return self
 

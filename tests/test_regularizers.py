@@ -320,7 +320,7 @@ def test_max_norm_constrains_every_unit_after_every_update():
 def test_strengths_rates_and_amounts_do_not_retrace():
     base = dict(FAST, noise_site="weights+labels", dropout=0.1, alpha=0.1)
     NoisyMLPClassifier(**base).fit(X, y)
-    before = _training.trace_count()
+    before = _training.loop_cache.traces
     for change in [
         {"noise_amount": 0.3},
         {"dropout": 0.5},
@@ -328,7 +328,7 @@ def test_strengths_rates_and_amounts_do_not_retrace():
         {"learning_rate": 0.1},
     ]:
         NoisyMLPClassifier(**{**base, **change}).fit(X, y)
-    assert _training.trace_count() == before
+    assert _training.loop_cache.traces == before
 
 
 @pytest.mark.parametrize("params", CONFIGS.values(), ids=CONFIGS.keys())

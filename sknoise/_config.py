@@ -1,0 +1,336 @@
+"""One fit's configuration, worked out once from the validated parameters.
+
+The estimators hold what the user set; :class:`FitConfig` says what a fit
+does with it: the canonical hidden widths and noise sites, which training
+loop runs, the training-step noise, early stopping and the optimizer. Every
+rule that relates two parameters lives here, and so does the decision of
+what needs a new network (:class:`NetworkStructure`) and what is only a value
+held in a variable (:class:`Strengths`): a continued fit is checked against
+the previous network in :func:`check_continuation` and nowhere else.
+"""
+
+import dataclasses
+from numbers import Integral
+from typing import NamedTuple
+
+import numpy as np
+from sklearn.base import is_classifier
+from sklearn.utils import check_random_state
+
+from ._backend import import_keras
+from ._noise import STEP_SITES, resolve_noise_sites
+
+ACTIVATIONS = frozenset(
+    {"relu", "tanh", "sigmoid", "elu", "selu", "gelu", "softplus", "swish", "linear"}
+)
+OPTIMIZERS = frozenset(
+    {"adam", "adamw", "sgd", "rmsprop", "adagrad", "adadelta", "adamax", "nadam"}
+)
+#: Keyword arguments beyond the named parameters must be routed to one of
+#: these destinations, e.g. ``optimizer__beta_1=0.8`` or ``fit__shuffle=False``.
+ROUTING_PREFIXES = frozenset({"optimizer", "fit", "callbacks"})
+#: Routed parameters only Keras' own fit loop can honour.
+KERAS_LOOP_PREFIXES = frozenset({"fit", "callbacks"})
+
+
+def canonical_nodes(nodes, estimator_name):
+    """Return ``nodes`` as a tuple of positive ints, or raise naming it."""
+    widths = (nodes,) if isinstance(nodes, Integral) else tuple(nodes)
+    if not widths or not all(
+        isinstance(w, Integral) and not isinstance(w, bool) and w >= 1 for w in widths
+    ):
+        raise ValueError(
+            f"The 'nodes' parameter of {estimator_name} must be a positive int or "
+            f"a non-empty tuple of positive ints (one per hidden layer). Got {nodes!r}."
+        )
+    return tuple(int(w) for w in widths)
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkStructure:
+    """What a network is made of, as opposed to the values it holds.
+
+    Two fits with equal structures can share a network (a continued fit) and
+    a compiled training loop; amounts, strengths and rates are left out, as
+    they live in variables. Each field's ``parameter`` metadata is what the
+    user changes to change it.
+    """
+
+    n_features: int = dataclasses.field(metadata={"parameter": "n_features_in_"})
+    n_outputs: int = dataclasses.field(metadata={"parameter": "n_outputs"})
+    nodes: tuple = dataclasses.field(metadata={"parameter": "nodes"})
+    activation: str = dataclasses.field(metadata={"parameter": "activation"})
+    output_activation: str = dataclasses.field(
+        metadata={"parameter": "output_activation"}
+    )
+    #: The layer and step sites that act; empty when ``noise_amount`` is 0.
+    noise_sites: tuple = dataclasses.field(metadata={"parameter": "noise_site"})
+    noise_type: str = dataclasses.field(metadata={"parameter": "noise_type"})
+    dropout: bool = dataclasses.field(metadata={"parameter": "dropout"})
+    penalised: bool = dataclasses.field(metadata={"parameter": "alpha or l1"})
+    max_norm: float | None = dataclasses.field(metadata={"parameter": "max_norm"})
+
+
+class Strengths(NamedTuple):
+    """Values of the network's setting variables (see ``_layers``)."""
+
+    noise: float
+    dropout: float
+    l2: float
+    l1: float
+
+
+class StepNoise(NamedTuple):
+    """Noise the training step applies: amounts of 0 switch a site off."""
+
+    labels: float
+    gradients: float
+    noise_type: str
+
+
+class EarlyStopping(NamedTuple):
+    """Stop once ``monitor`` has not improved by ``tol`` for ``patience`` epochs."""
+
+    monitor: str
+    patience: int
+    tol: float
+
+
+class OptimizerSpec(NamedTuple):
+    """The optimizer parameter, its learning rate and routed settings."""
+
+    optimizer: object
+    learning_rate: float
+    routed: dict
+
+
+class Seeds(NamedTuple):
+    """The seeds of one network: layers, batch shuffles and step noise."""
+
+    layers: int | None
+    shuffle: int
+    noise: int
+
+    @classmethod
+    def from_random_state(cls, random_state):
+        if random_state is None or isinstance(random_state, Integral):
+            seed = random_state
+        else:
+            seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+        return cls(seed, _stream_seed(seed, 1), _stream_seed(seed, 2))
+
+
+def _stream_seed(seed, stream):
+    """A seed for random stream number ``stream``, derived from ``seed``."""
+    entropy = None if seed is None else [seed, stream]
+    return int(np.random.default_rng(entropy).integers(2**32))
+
+
+@dataclasses.dataclass(frozen=True)
+class FitConfig:
+    """What one call to ``fit`` or ``partial_fit`` does.
+
+    Build it with :meth:`from_estimator` after scikit-learn's parameter
+    validation; it raises, naming the parameters, for combinations that the
+    per-parameter constraints cannot see.
+    """
+
+    estimator_name: str
+    classifier: bool
+    nodes: tuple
+    noise_sites: tuple
+    noise_amount: float
+    noise_type: str
+    activation: str
+    alpha: float
+    l1: float
+    dropout: float
+    max_norm: float | None
+    batch_size: int
+    epochs: int
+    loop: str
+    step_noise: StepNoise
+    early_stopping: EarlyStopping | None
+    holds_out: bool
+    validation_fraction: float
+    optimizer: OptimizerSpec
+    keras_fit_params: dict
+    callbacks: tuple
+    verbose: int
+
+    @classmethod
+    def from_estimator(cls, estimator, *, incremental, has_validation_data):
+        """The configuration of a fit of ``estimator`` with its parameters now.
+
+        ``incremental`` is a ``partial_fit`` (one epoch, no early stopping);
+        ``has_validation_data`` whether ``fit`` got ``validation_data``.
+        """
+        name = type(estimator).__name__
+        classifier = is_classifier(estimator)
+        _check_optimizer_class(estimator.optimizer, name)
+        routed = _routed_params(estimator, name)
+        sites = resolve_noise_sites(estimator.noise_site)
+        loop = _training_loop(estimator, routed, sites)
+        amount = float(estimator.noise_amount)
+        if "labels" in sites and classifier and amount > 1:
+            raise ValueError(
+                f"The 'noise_amount' parameter of {name} must be in [0, 1] with "
+                "noise_site 'labels': for a classifier it is the label smoothing "
+                f"factor. Got {estimator.noise_amount!r}."
+            )
+        if estimator.monitor.endswith("accuracy") and not classifier:
+            raise ValueError(
+                f"The 'monitor' parameter of {name} must be 'loss' or 'val_loss'; "
+                f"a regressor logs no accuracy. Got {estimator.monitor!r}."
+            )
+        # As in scikit-learn's MLP, partial_fit does not stop early.
+        early_stopping = None
+        if estimator.early_stopping and not incremental:
+            early_stopping = EarlyStopping(
+                estimator.monitor, estimator.n_iter_no_change, estimator.tol
+            )
+        return cls(
+            estimator_name=name,
+            classifier=classifier,
+            nodes=canonical_nodes(estimator.nodes, name),
+            noise_sites=sites,
+            noise_amount=amount,
+            noise_type=estimator.noise_type,
+            activation=estimator.activation,
+            alpha=float(estimator.alpha),
+            l1=float(estimator.l1),
+            dropout=float(estimator.dropout),
+            max_norm=None if estimator.max_norm is None else float(estimator.max_norm),
+            batch_size=estimator.batch_size,
+            epochs=1 if incremental else estimator.epochs,
+            loop=loop,
+            step_noise=StepNoise(
+                *(amount if site in sites else 0.0 for site in ("labels", "gradients")),
+                estimator.noise_type,
+            ),
+            early_stopping=early_stopping,
+            holds_out=early_stopping is not None
+            and early_stopping.monitor.startswith("val_")
+            and not has_validation_data,
+            validation_fraction=estimator.validation_fraction,
+            optimizer=OptimizerSpec(
+                estimator.optimizer, estimator.learning_rate, routed["optimizer"]
+            ),
+            keras_fit_params={
+                f"{prefix}__{key}": value
+                for prefix in sorted(KERAS_LOOP_PREFIXES)
+                for key, value in routed[prefix].items()
+            },
+            callbacks=_callback_list(estimator.callbacks),
+            verbose=estimator.verbose,
+        )
+
+    def structure(self, n_features, encoder):
+        """The network this fit needs, for data of ``n_features`` and targets
+        encoded by ``encoder``."""
+        return NetworkStructure(
+            n_features=n_features,
+            n_outputs=encoder.n_outputs_,
+            nodes=self.nodes,
+            activation=self.activation,
+            output_activation=encoder.output_activation_,
+            noise_sites=self.noise_sites if self.noise_amount > 0 else (),
+            noise_type=self.noise_type,
+            dropout=self.dropout > 0,
+            penalised=self.alpha > 0 or self.l1 > 0,
+            max_norm=self.max_norm,
+        )
+
+    def strengths(self, n_rows):
+        """The setting variables' values for training on ``n_rows`` rows."""
+        # scikit-learn's MLP divides its L2 term by the rows of the batch;
+        # the L1 term follows the same convention.
+        batch = min(self.batch_size, n_rows)
+        return Strengths(
+            noise=self.noise_amount,
+            dropout=self.dropout,
+            l2=0.5 * self.alpha / batch,
+            l1=self.l1 / batch,
+        )
+
+
+def check_continuation(previous, wanted):
+    """Refuse a continued fit whose parameters ask for a different network."""
+    changed = [
+        field
+        for field in dataclasses.fields(NetworkStructure)
+        if getattr(previous, field.name) != getattr(wanted, field.name)
+    ]
+    if changed:
+        first = changed[0].name
+        raise ValueError(
+            "warm_start and partial_fit continue the fitted network, but the "
+            "parameters now ask for a different one "
+            f"({', '.join(field.metadata['parameter'] for field in changed)} "
+            f"changed: {getattr(previous, first)!r} -> {getattr(wanted, first)!r}). "
+            "Fit with warm_start=False to build the new network."
+        )
+
+
+def _check_optimizer_class(optimizer, name):
+    base = import_keras().optimizers.Optimizer
+    if isinstance(optimizer, type) and not issubclass(optimizer, base):
+        raise ValueError(
+            f"The 'optimizer' parameter of {name} must be an optimizer name, "
+            "a keras.optimizers.Optimizer subclass or instance. Got the class "
+            f"{optimizer.__name__}."
+        )
+
+
+def _routed_params(estimator, name):
+    """The routed parameters by destination, each with its prefix removed."""
+    extra = estimator._extra_params()
+    misrouted = [
+        key
+        for key in extra
+        if key.partition("__")[0] not in ROUTING_PREFIXES or "__" not in key
+    ]
+    if misrouted:
+        raise ValueError(
+            f"{name} got unknown parameters {sorted(misrouted)}. Extra keyword "
+            "parameters must be routed to one of "
+            f"{sorted(p + '__' for p in ROUTING_PREFIXES)}."
+        )
+    routed = {prefix: {} for prefix in ROUTING_PREFIXES}
+    for key, value in extra.items():
+        prefix, _, rest = key.partition("__")
+        routed[prefix][rest] = value
+    return routed
+
+
+def _callback_list(callbacks):
+    if callbacks is None:
+        return ()
+    if isinstance(callbacks, list):
+        return tuple(callbacks)
+    return (callbacks,)
+
+
+def _training_loop(estimator, routed, sites):
+    """``"compiled"`` or ``"keras"``: the loop this fit runs."""
+    needs_keras = bool(estimator.callbacks) or any(
+        routed[prefix] for prefix in KERAS_LOOP_PREFIXES
+    )
+    if estimator.training_loop == "compiled" and needs_keras:
+        raise ValueError(
+            "training_loop='compiled' cannot run Keras callbacks or routed "
+            "fit__/callbacks__ parameters; use training_loop='auto' or 'keras'."
+        )
+    if estimator.training_loop == "auto":
+        loop = "keras" if needs_keras else "compiled"
+    else:
+        loop = estimator.training_loop
+    step_sites = sorted(STEP_SITES.intersection(sites))
+    if step_sites and loop != "compiled":
+        raise ValueError(
+            f"noise_site {step_sites} is applied by sknoise's compiled training "
+            "loop, which cannot run Keras callbacks or fit__/callbacks__ "
+            f"parameters (training_loop={estimator.training_loop!r}); drop them, or "
+            "use training_loop='compiled'."
+        )
+    return loop

@@ -1,0 +1,157 @@
+"""The Keras network of a fit: its layers, its optimizer and its settings.
+
+:func:`build_network` turns a :class:`sknoise._config.NetworkStructure` into
+a compiled Keras model; :func:`apply_strengths` gives an existing network a
+fit's amounts, rates and penalty strengths, which live in variables (see
+:mod:`sknoise._layers`), so changing them needs no new network.
+"""
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ._backend import import_keras
+from ._layers import Dense, Dropout, GaussianNoise
+from ._targets import METRIC_KEY
+
+
+def build_network(structure, strengths, *, encoder, optimizer, seed=None):
+    """Return the compiled multi-layer perceptron for ``structure``.
+
+    Parameters
+    ----------
+    structure : NetworkStructure
+        Widths, activations, noise sites and which regularizers exist.
+    strengths : Strengths
+        Initial values of the setting variables.
+    encoder : ClassifierTargetEncoder or RegressorTargetEncoder
+        The fitted target encoder: it names the loss and the metric.
+    optimizer : keras.optimizers.Optimizer
+        A fresh optimizer (see :func:`make_optimizer`).
+    seed : int or None
+        Seeds the weight initialisers and the noise generators, each with its
+        own seed derived from this one.
+
+    Returns
+    -------
+    keras.Model
+        The model. Layers are named so that the placement of noise can be
+        read off ``model.layers``: ``input_noise``, ``hidden_<i>``,
+        ``hidden_noise_<i>``, ``activation_<i>``, ``activation_noise_<i>``,
+        ``dropout_<i>`` and ``output``, with ``i`` counting hidden layers
+        from 1. With weight noise, the Dense layers carry it themselves.
+    """
+    keras = import_keras()
+    make = _LayerMaker(structure, strengths, seed)
+    sites = structure.noise_sites
+    inputs = keras.Input(shape=(structure.n_features,), name="features")
+    x = inputs
+    if "input" in sites:
+        x = make.noise("input_noise")(x)
+    for i, width in enumerate(structure.nodes, start=1):
+        if "hidden" in sites:
+            # Noise on the pre-activation: the activation must be a layer of
+            # its own so that the noise can sit between it and the Dense.
+            x = make.dense(width, f"hidden_{i}")(x)
+            x = make.noise(f"hidden_noise_{i}")(x)
+            x = keras.layers.Activation(structure.activation, name=f"activation_{i}")(x)
+        else:
+            x = make.dense(width, f"hidden_{i}", structure.activation)(x)
+        if "activation" in sites:
+            x = make.noise(f"activation_noise_{i}")(x)
+        if structure.dropout:
+            x = make.dropout(f"dropout_{i}")(x)
+    outputs = make.dense(structure.n_outputs, "output", structure.output_activation)(x)
+    model = keras.Model(inputs, outputs, name="noisy_mlp")
+    model.compile(
+        optimizer=optimizer,
+        loss=encoder.loss_,
+        metrics=[METRIC_KEY] if encoder.metric_ else None,
+    )
+    return model
+
+
+class _LayerMaker:
+    """Makes a network's layers, each seeded from one seed in build order."""
+
+    def __init__(self, structure, strengths, seed):
+        self.structure = structure
+        self.strengths = strengths
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+
+    def next_seed(self):
+        return None if self.seed is None else int(self.rng.integers(2**31 - 1))
+
+    def dense(self, units, name, activation=None):
+        keras = import_keras()
+        structure, strengths = self.structure, self.strengths
+        weight_noise = strengths.noise if "weights" in structure.noise_sites else 0.0
+        max_norm = structure.max_norm
+        return Dense(
+            units,
+            activation=activation,
+            kernel_initializer=keras.initializers.GlorotUniform(seed=self.next_seed()),
+            kernel_constraint=(
+                None if max_norm is None else keras.constraints.MaxNorm(max_norm)
+            ),
+            weight_noise=weight_noise,
+            noise_type=structure.noise_type,
+            l2=strengths.l2 if structure.penalised else 0.0,
+            l1=strengths.l1 if structure.penalised else 0.0,
+            # Drawn only when used, so that networks without weight noise
+            # keep the seeds (and the results) they had before it existed.
+            seed=self.next_seed() if weight_noise else None,
+            name=name,
+        )
+
+    def noise(self, name):
+        return GaussianNoise(
+            self.strengths.noise,
+            seed=self.next_seed(),
+            noise_type=self.structure.noise_type,
+            name=name,
+        )
+
+    def dropout(self, name):
+        return Dropout(self.strengths.dropout, seed=self.next_seed(), name=name)
+
+
+def make_optimizer(spec):
+    """A fresh optimizer with the spec's learning rate and routed settings."""
+    keras = import_keras()
+    config = {"learning_rate": spec.learning_rate, **spec.routed}
+    if isinstance(spec.optimizer, str):
+        return keras.optimizers.get({"class_name": spec.optimizer, "config": config})
+    if isinstance(spec.optimizer, type):
+        return spec.optimizer(**config)
+    # An instance: copy it, so that no optimizer state leaks between fits.
+    cls = type(spec.optimizer)
+    return cls.from_config({**spec.optimizer.get_config(), **config})
+
+
+def apply_strengths(model, strengths):
+    """Give every setting variable of ``model`` its value in ``strengths``."""
+    for layer in model.layers:
+        for field, variable in getattr(layer, "settings", dict)().items():
+            variable.assign(float(getattr(strengths, field)))
+
+
+def model_to_bytes(model):
+    """The network, its optimizer state and its compile settings, as the
+    bytes of a ``.keras`` archive (Keras' own format)."""
+    keras = import_keras()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        keras.saving.save_model(model, path)
+        return path.read_bytes()
+
+
+def model_from_bytes(archive):
+    """The network saved by :func:`model_to_bytes`, compiled."""
+    keras = import_keras()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        path.write_bytes(archive)
+        return keras.saving.load_model(path)
