@@ -10,6 +10,7 @@ the previous network in :func:`check_continuation` and nowhere else.
 """
 
 import dataclasses
+import inspect
 from numbers import Integral
 from typing import NamedTuple
 
@@ -31,6 +32,8 @@ OPTIMIZERS = frozenset(
 ROUTING_PREFIXES = frozenset({"optimizer", "fit", "callbacks"})
 #: Routed parameters only Keras' own fit loop can honour.
 KERAS_LOOP_PREFIXES = frozenset({"fit", "callbacks"})
+#: The learning rate of an optimizer given by name or class, unless set.
+DEFAULT_LEARNING_RATE = 0.001
 
 
 def canonical_nodes(nodes, estimator_name):
@@ -100,8 +103,41 @@ class OptimizerSpec(NamedTuple):
     """The optimizer parameter, its learning rate and routed settings."""
 
     optimizer: object
-    learning_rate: float
+    learning_rate: float | None
     routed: dict
+
+    @property
+    def effective_learning_rate(self):
+        """The learning rate to train with; None keeps an instance's own."""
+        if self.learning_rate is not None:
+            return float(self.learning_rate)
+        if isinstance(self.optimizer, str | type):
+            return DEFAULT_LEARNING_RATE
+        return None
+
+    def kept_settings(self):
+        """What a continued fit keeps: the optimizer's kind, configuration
+        and routed settings (its state depends on them), by parameter name.
+        The learning rate is a value: a continued fit may change it."""
+        if isinstance(self.optimizer, str):
+            kind = self.optimizer
+        elif isinstance(self.optimizer, type):
+            kind = f"{self.optimizer.__module__}.{self.optimizer.__qualname__}"
+        else:
+            config = self.optimizer.get_config()
+            config.pop("name", None)
+            config.pop("learning_rate", None)
+            kind = f"{type(self.optimizer).__qualname__}({config!r})"
+        routed = {f"optimizer__{key}": value for key, value in self.routed.items()}
+        return {"optimizer": kind, **routed}
+
+
+class KeptState(NamedTuple):
+    """What a continued fit must find unchanged: the network's structure and
+    the optimizer's kept settings (see :func:`check_continuation`)."""
+
+    structure: NetworkStructure
+    optimizer: dict
 
 
 class Seeds(NamedTuple):
@@ -254,21 +290,63 @@ class FitConfig:
         )
 
 
+def divergence_hints(config, largest_feature, largest_weight):
+    """Likely causes of a diverged fit, from its settings and data."""
+    hints = []
+    acting = [site for site in config.noise_sites if site != "gradients"]
+    if config.classifier and "labels" in acting:
+        acting.remove("labels")  # label smoothing is bounded
+    if config.noise_amount >= 10 and acting:
+        hints.append(
+            f"noise_amount={config.noise_amount:g} at noise_site {acting} is far "
+            "larger than standardised data; try amounts below 1"
+        )
+    if "gradients" in config.noise_sites and config.noise_amount >= 10:
+        hints.append(
+            f"noise_amount={config.noise_amount:g} is the variance of the "
+            "gradient noise; try amounts below 1"
+        )
+    rate = config.optimizer.effective_learning_rate
+    if rate is not None and rate >= 0.1:
+        hints.append(f"learning_rate={rate:g} is large; lower it")
+    if largest_weight > 1e3:
+        hints.append(
+            f"sample weights reach {largest_weight:.3g} (sample_weight times "
+            "class_weight); scale them down"
+        )
+    if largest_feature > 100 or not hints:
+        hints.append(
+            f"the largest |feature| is {largest_feature:.3g}; standardise the "
+            "inputs (e.g. StandardScaler in a Pipeline)"
+        )
+    return "; ".join(hints)
+
+
 def check_continuation(previous, wanted):
-    """Refuse a continued fit whose parameters ask for a different network."""
+    """Refuse a continued fit whose parameters ask for a different network
+    or optimizer; ``previous`` and ``wanted`` are :class:`KeptState`."""
     changed = [
-        field
+        (field.metadata["parameter"], getattr(previous.structure, field.name),
+         getattr(wanted.structure, field.name))
         for field in dataclasses.fields(NetworkStructure)
-        if getattr(previous, field.name) != getattr(wanted, field.name)
-    ]
+        if getattr(previous.structure, field.name)
+        != getattr(wanted.structure, field.name)
+    ]  # fmt: skip
+    missing = object()
+    for name in sorted(set(previous.optimizer) | set(wanted.optimizer)):
+        old = previous.optimizer.get(name, missing)
+        new = wanted.optimizer.get(name, missing)
+        if old != new:
+            changed.append((name, old, new))
     if changed:
-        first = changed[0].name
+        name, old, new = changed[0]
+        old, new = ("unset" if v is missing else repr(v) for v in (old, new))
         raise ValueError(
-            "warm_start and partial_fit continue the fitted network, but the "
-            "parameters now ask for a different one "
-            f"({', '.join(field.metadata['parameter'] for field in changed)} "
-            f"changed: {getattr(previous, first)!r} -> {getattr(wanted, first)!r}). "
-            "Fit with warm_start=False to build the new network."
+            "warm_start and partial_fit continue the fitted network and its "
+            "optimizer's state, but the parameters now ask for a different "
+            f"one ({', '.join(change[0] for change in changed)} changed: "
+            f"{old} -> {new}). Fit with warm_start=False to start afresh; "
+            "learning_rate, noise_amount, alpha, l1 and dropout may change."
         )
 
 
@@ -285,14 +363,17 @@ def _check_optimizer_class(optimizer, name):
 def _routed_params(estimator, name):
     """The routed parameters by destination, each with its prefix removed."""
     extra = estimator._extra_params()
-    misrouted = [
+    unknown = [
         key
         for key in extra
         if key.partition("__")[0] not in ROUTING_PREFIXES or "__" not in key
     ]
-    if misrouted:
+    # Names shaped like fitted or private attributes are kept apart in
+    # ``__init__`` (see ``_NoisyMLPBase``), so that they never look fitted.
+    unknown += list(getattr(estimator, "_misnamed_params", {}))
+    if unknown:
         raise ValueError(
-            f"{name} got unknown parameters {sorted(misrouted)}. Extra keyword "
+            f"{name} got unknown parameters {sorted(unknown)}. Extra keyword "
             "parameters must be routed to one of "
             f"{sorted(p + '__' for p in ROUTING_PREFIXES)}."
         )
@@ -300,7 +381,25 @@ def _routed_params(estimator, name):
     for key, value in extra.items():
         prefix, _, rest = key.partition("__")
         routed[prefix][rest] = value
+    _check_keras_routes(routed, estimator.callbacks, name)
     return routed
+
+
+def _check_keras_routes(routed, callbacks, name):
+    """Refuse ``fit__*`` and ``callbacks__*`` parameters Keras would not use."""
+    keras_fit = inspect.signature(import_keras().Model.fit).parameters
+    unknown = sorted(f"fit__{key}" for key in routed["fit"] if key not in keras_fit)
+    if unknown:
+        raise ValueError(
+            f"{name} got {unknown}, but Keras' Model.fit takes no such "
+            f"argument; it takes {sorted(set(keras_fit) - {'self'})}."
+        )
+    if routed["callbacks"] and not callbacks:
+        keys = sorted(f"callbacks__{key}" for key in routed["callbacks"])
+        raise ValueError(
+            f"{name} got {keys}, which are routed to the callbacks, but the "
+            "'callbacks' parameter is None: there is nothing to route them to."
+        )
 
 
 def _callback_list(callbacks):
@@ -316,21 +415,21 @@ def _training_loop(estimator, routed, sites):
     needs_keras = bool(estimator.callbacks) or any(
         routed[prefix] for prefix in KERAS_LOOP_PREFIXES
     )
+    step_sites = sorted(STEP_SITES.intersection(sites))
+    if step_sites and (needs_keras or estimator.training_loop == "keras"):
+        raise ValueError(
+            f"noise_site {step_sites} with Keras callbacks, fit__/callbacks__ "
+            "parameters or training_loop='keras' is not supported: these noise "
+            "sites act inside sknoise's compiled training loop, and only Keras' "
+            "own fit runs callbacks. Drop the callbacks and routed fit "
+            "parameters (early_stopping, validation_data and verbose work "
+            "without them), or choose another noise_site."
+        )
     if estimator.training_loop == "compiled" and needs_keras:
         raise ValueError(
             "training_loop='compiled' cannot run Keras callbacks or routed "
             "fit__/callbacks__ parameters; use training_loop='auto' or 'keras'."
         )
     if estimator.training_loop == "auto":
-        loop = "keras" if needs_keras else "compiled"
-    else:
-        loop = estimator.training_loop
-    step_sites = sorted(STEP_SITES.intersection(sites))
-    if step_sites and loop != "compiled":
-        raise ValueError(
-            f"noise_site {step_sites} is applied by sknoise's compiled training "
-            "loop, which cannot run Keras callbacks or fit__/callbacks__ "
-            f"parameters (training_loop={estimator.training_loop!r}); drop them, or "
-            "use training_loop='compiled'."
-        )
-    return loop
+        return "keras" if needs_keras else "compiled"
+    return estimator.training_loop

@@ -23,13 +23,16 @@ from ._config import (
     OPTIMIZERS,
     ROUTING_PREFIXES,
     FitConfig,
+    KeptState,
     Seeds,
     check_continuation,
+    divergence_hints,
 )
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, KWARGS
 from ._network import (
-    apply_strengths,
+    apply_settings,
     build_network,
+    check_optimizer,
     make_optimizer,
     model_from_bytes,
     model_to_bytes,
@@ -65,7 +68,7 @@ class _NoisyMLPBase(BaseEstimator):
         "max_norm": [Interval(Real, 0, None, closed="neither"), None],
         "activation": [StrOptions(ACTIVATIONS)],
         "optimizer": [StrOptions(OPTIMIZERS), type, keras.optimizers.Optimizer],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
@@ -93,7 +96,7 @@ class _NoisyMLPBase(BaseEstimator):
         max_norm=None,
         activation="relu",
         optimizer="adam",
-        learning_rate=0.001,
+        learning_rate=None,
         epochs=200,
         batch_size=32,
         early_stopping=False,
@@ -132,8 +135,15 @@ class _NoisyMLPBase(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         # Routed parameters (``optimizer__beta_1=...``) are stored as they
-        # are, as scikeras does; they are validated in ``fit``.
-        vars(self).update(kwargs)
+        # are, as scikeras does; they are validated in ``fit``. Names shaped
+        # like fitted (``model_``) or private attributes are kept apart, so
+        # that they cannot make the estimator look fitted; ``fit`` rejects
+        # them.
+        for key, value in kwargs.items():
+            if key.startswith("_") or key.endswith("_"):
+                vars(self).setdefault("_misnamed_params", {})[key] = value
+            else:
+                setattr(self, key, value)
 
     # ------------------------------------------------------------------
     # Parameters: the named ones plus routed ``prefix__name`` ones
@@ -186,9 +196,11 @@ class _NoisyMLPBase(BaseEstimator):
     def _check_params(self, *, incremental, has_validation_data=False):
         """Validate every parameter; return the fit's configuration."""
         self._validate_params()
-        return FitConfig.from_estimator(
+        config = FitConfig.from_estimator(
             self, incremental=incremental, has_validation_data=has_validation_data
         )
+        check_optimizer(config.optimizer, type(self).__name__)
+        return config
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -212,7 +224,9 @@ class _NoisyMLPBase(BaseEstimator):
         """Validated per-sample weights; subclasses fold class weights in."""
         if sample_weight is None:
             return None
-        return check_sample_weight(sample_weight, X, dtype=X.dtype)
+        return check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
 
     def _encode_validation_data(self, validation_data):
         try:
@@ -274,8 +288,9 @@ class _NoisyMLPBase(BaseEstimator):
         """Train; if that raises, undo what the call did, then re-raise.
 
         A fresh fit replaces the network before training it, so after a
-        failure the estimator must not answer ``predict`` with a network that
-        was built, or half-trained, by the failed call: it is left unfitted.
+        failure or an interrupt the estimator must not answer ``predict``
+        with a network that was built, or half-trained, by the failed call:
+        it is left unfitted.
         A failed continuation (``partial_fit``, ``warm_start``) is rolled back
         to the network and optimizer state it started from.
         """
@@ -285,7 +300,7 @@ class _NoisyMLPBase(BaseEstimator):
             saved = [v.numpy() for v in model.variables + model.optimizer.variables]
         try:
             return self._train(config, *args, continuing=continuing, **kwargs)
-        except Exception:
+        except BaseException:  # KeyboardInterrupt too: never keep half a fit
             if continuing:
                 variables = model.variables + model.optimizer.variables
                 for variable, value in zip(variables, saved, strict=True):
@@ -308,20 +323,24 @@ class _NoisyMLPBase(BaseEstimator):
             encoder = self.target_encoder_
         else:
             encoder = self._target_encoder(classes).fit(y)
-        structure = config.structure(X.shape[1], encoder)
+        kept = KeptState(
+            config.structure(X.shape[1], encoder), config.optimizer.kept_settings()
+        )
         if continuing:
-            check_continuation(self._structure, structure)
+            check_continuation(self._kept, kept)
         else:
-            self._initialize(config, structure, encoder, n_rows=len(y))
+            self._initialize(config, kept, encoder, n_rows=len(y))
         data = self._training_data(X, y, sample_weight, validation_data)
         if config.holds_out:
             data = self._hold_out(data, config.validation_fraction)
         # Set at every fit, so that a continued fit trains with the current
         # amounts and penalties scaled by the rows actually trained on.
-        apply_strengths(self.model_, config.strengths(n_rows=len(data.x)))
+        apply_settings(
+            self.model_, config.strengths(n_rows=len(data.x)), config.optimizer
+        )
         with quiet_tensorflow():
-            history = self._run_epochs(config, structure, data)
-        self._check_converged(history, data.x)
+            history = self._run_epochs(config, kept.structure, data)
+        self._check_converged(config, history, data)
         self.n_iter_ += len(history["loss"])
         self.history_ = {
             key: self.history_.get(key, []) + values for key, values in history.items()
@@ -332,19 +351,24 @@ class _NoisyMLPBase(BaseEstimator):
         """The encoded targets, weights and validation data of a fit."""
         y_encoded = self.target_encoder_.transform(y)
         sample_weight = self._weight_samples(X, y_encoded, sample_weight)
+        if sample_weight is not None and not sample_weight.any():
+            raise ValueError(
+                "Every sample has weight 0 (sample_weight, times class_weight "
+                "for a classifier): there is nothing to train on."
+            )
         if validation_data is not None:
             validation_data = self._encode_validation_data(validation_data)
         return _training.TrainingData(X, y_encoded, sample_weight, validation_data)
 
-    def _initialize(self, config, structure, encoder, n_rows):
+    def _initialize(self, config, kept, encoder, n_rows):
         """Set up a fresh fit: seeds, target encoding and a new network."""
         self._seeds = Seeds.from_random_state(self.random_state)
         self.noise_sites_ = config.noise_sites
         self.target_encoder_ = encoder
         vars(self).update(encoder.get_metadata())
-        self._structure = structure
+        self._kept = kept
         self.model_ = build_network(
-            structure,
+            kept.structure,
             config.strengths(n_rows),
             encoder=encoder,
             optimizer=make_optimizer(config.optimizer),
@@ -369,7 +393,7 @@ class _NoisyMLPBase(BaseEstimator):
 
         return _keras_loop.train(self.model_, config, data, seed=self._seeds.layers)
 
-    def _check_converged(self, history, X):
+    def _check_converged(self, config, history, data):
         """Raise if training diverged, rather than keep a network of NaNs."""
         losses = np.asarray(history["loss"], dtype=float)
         weights = self.model_.get_weights()
@@ -377,11 +401,16 @@ class _NoisyMLPBase(BaseEstimator):
             return
         bad = np.flatnonzero(~np.isfinite(losses))
         when = f" (first at epoch {bad[0] + 1})" if bad.size else ""
+        hints = divergence_hints(
+            config,
+            largest_feature=float(np.abs(data.x).max()),
+            largest_weight=(
+                0.0 if data.sample_weight is None else float(data.sample_weight.max())
+            ),
+        )
         raise ValueError(
             f"Training diverged: the loss or the weights of {type(self).__name__} "
-            f"became NaN or infinite{when}. The largest |feature| is "
-            f"{np.abs(X).max():.3g}; standardise the inputs (e.g. StandardScaler in "
-            "a Pipeline) or lower learning_rate."
+            f"became NaN or infinite{when}. Likely causes: {hints}."
         )
 
     # ------------------------------------------------------------------
@@ -496,7 +525,7 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
         max_norm=None,
         activation="relu",
         optimizer="adam",
-        learning_rate=0.001,
+        learning_rate=None,
         epochs=200,
         batch_size=32,
         early_stopping=False,
@@ -543,6 +572,17 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
     def _target_encoder(self, classes):
         return ClassifierTargetEncoder(classes=classes)
 
+    def _check_inputs(self, X, y=None, reset=False):
+        if y is not None and _is_multilabel(y):
+            raise ValueError(
+                f"{type(self).__name__} does not support multilabel targets (a "
+                "2-D indicator matrix y) yet; it supports binary and multiclass "
+                "targets (a 1-D y). For several independent labels, fit one "
+                "classifier per label, e.g. with "
+                "sklearn.multioutput.MultiOutputClassifier."
+            )
+        return super()._check_inputs(X, y, reset=reset)
+
     def _check_targets(self, y):
         check_classification_targets(y)
         if type_of_target(y) not in ("binary", "multiclass"):
@@ -559,6 +599,12 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
         per_class = compute_class_weight(
             self.class_weight, classes=self.classes_, y=self.classes_[indices]
         )
+        if not (np.isfinite(per_class).all() and (per_class >= 0).all()):
+            raise ValueError(
+                "The 'class_weight' parameter of "
+                f"{type(self).__name__} must give every class a finite, "
+                f"non-negative weight. Got {self.class_weight!r}."
+            )
         weights = per_class[indices].astype(X.dtype)
         return weights if sample_weight is None else weights * sample_weight
 
@@ -620,6 +666,13 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
         """
         raw = self._predict_raw(X)  # first: it raises NotFittedError
         return self.target_encoder_.inverse_transform(raw, return_proba=True)
+
+
+def _is_multilabel(y):
+    try:
+        return type_of_target(y) == "multilabel-indicator"
+    except ValueError:  # not a target at all: validate_data will say why
+        return False
 
 
 class NoisyMLPRegressor(RegressorMixin, _NoisyMLPBase):

@@ -1,9 +1,10 @@
 """The Keras network of a fit: its layers, its optimizer and its settings.
 
 :func:`build_network` turns a :class:`sknoise._config.NetworkStructure` into
-a compiled Keras model; :func:`apply_strengths` gives an existing network a
-fit's amounts, rates and penalty strengths, which live in variables (see
-:mod:`sknoise._layers`), so changing them needs no new network.
+a compiled Keras model; :func:`apply_settings` gives an existing network a
+fit's amounts, rates, penalty strengths and learning rate, which live in
+variables (see :mod:`sknoise._layers`), so changing them needs no new
+network.
 """
 
 import tempfile
@@ -121,7 +122,8 @@ class _LayerMaker:
 def make_optimizer(spec):
     """A fresh optimizer with the spec's learning rate and routed settings."""
     keras = import_keras()
-    config = {"learning_rate": spec.learning_rate, **spec.routed}
+    rate = spec.effective_learning_rate
+    config = {**({} if rate is None else {"learning_rate": rate}), **spec.routed}
     if isinstance(spec.optimizer, str):
         return keras.optimizers.get({"class_name": spec.optimizer, "config": config})
     if isinstance(spec.optimizer, type):
@@ -131,11 +133,35 @@ def make_optimizer(spec):
     return cls.from_config({**spec.optimizer.get_config(), **config})
 
 
-def apply_strengths(model, strengths):
-    """Give every setting variable of ``model`` its value in ``strengths``."""
+def check_optimizer(spec, estimator_name):
+    """Build the optimizer and take one step with it, eagerly, so that a bad
+    routed setting is reported by name rather than deep inside a traced
+    training step."""
+    if isinstance(spec.optimizer, str) and not spec.routed:
+        return  # a name with Keras' defaults
+    keras = import_keras()
+    try:
+        optimizer = make_optimizer(spec)
+        variable = keras.Variable(np.zeros(1, dtype="float32"))
+        optimizer.apply([np.ones(1, dtype="float32")], [variable])
+    except Exception as error:  # TensorFlow raises its own error types too
+        names = [f"optimizer__{key}" for key in spec.routed] or ["optimizer"]
+        raise ValueError(
+            f"The optimizer of {estimator_name} cannot be built or used with "
+            f"{', '.join(sorted(names))}: {error}"
+        ) from error
+
+
+def apply_settings(model, strengths, optimizer_spec):
+    """Give ``model`` a fit's values: every setting variable its value in
+    ``strengths``, and the optimizer its learning rate (a variable too)."""
     for layer in model.layers:
         for field, variable in getattr(layer, "settings", dict)().items():
             variable.assign(float(getattr(strengths, field)))
+    rate = optimizer_spec.effective_learning_rate
+    # A routed learning rate (e.g. a schedule) is part of the optimizer.
+    if rate is not None and "learning_rate" not in optimizer_spec.routed:
+        model.optimizer.learning_rate = rate
 
 
 def model_to_bytes(model):

@@ -99,7 +99,15 @@ class RegressorTargetEncoder(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, y):
-        return np.asarray(y, dtype="float32").reshape(-1, self.n_outputs_)
+        y = np.asarray(y, dtype="float32")
+        n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        if n_outputs != self.n_outputs_:
+            raise ValueError(
+                f"y has {n_outputs} output{'s' * (n_outputs != 1)}, but the "
+                f"regressor was fitted with {self.n_outputs_} "
+                f"output{'s' * (self.n_outputs_ != 1)}."
+            )
+        return y.reshape(-1, self.n_outputs_)
 
     def inverse_transform(self, raw):
         """Predictions as float64, 1-D when the model was fitted on 1-D ``y``."""
