@@ -36,18 +36,13 @@ from ._network import (
     make_optimizer,
     model_from_bytes,
     model_to_bytes,
+    predict_outputs,
 )
 from ._noise import NOISE_TYPES
 from ._sklearn_compat import Interval, StrOptions, check_sample_weight
 from ._targets import ClassifierTargetEncoder, RegressorTargetEncoder
 
 keras = import_keras()
-
-# Rows per forward pass at prediction time: bounds memory on large inputs.
-_PREDICT_CHUNK = 16384
-# Prediction inputs are padded to a multiple of this many rows (see
-# ``_predict_raw``); 8 was enough in tests, 32 leaves a margin for wider SIMD.
-_ROW_BLOCK = 32
 
 
 class _NoisyMLPBase(BaseEstimator):
@@ -420,17 +415,7 @@ class _NoisyMLPBase(BaseEstimator):
         """Network outputs for ``X``, computed with noise switched off."""
         check_is_fitted(self, "model_")
         X, _ = self._check_inputs(X)
-        outputs = []
-        for start in range(0, X.shape[0], _PREDICT_CHUNK):
-            chunk = X[start : start + _PREDICT_CHUNK]
-            n_rows = chunk.shape[0]
-            # Pad to whole row blocks: XLA's float32 matmul rounds the rows of
-            # a ragged tail differently, which made a row's prediction depend
-            # on its position in X (by one ulp, on JAX).
-            chunk = _training.pad_rows(chunk, _training.round_up(n_rows, _ROW_BLOCK))
-            raw = self.model_(chunk, training=False)
-            outputs.append(keras.ops.convert_to_numpy(raw)[:n_rows])
-        return np.concatenate(outputs, axis=0)
+        return predict_outputs(self.model_, X)
 
     def predict(self, X):
         """Predict targets for ``X``.

@@ -51,13 +51,11 @@ from ._compiled_loop import (
     Schedule,
     StepNoiseValues,
 )
+from ._rows import ROW_BUCKET, pad_rows, padded_rows, round_up
 from ._targets import METRIC_KEY
 
 keras = import_keras()
 ops = keras.ops
-
-#: Data without whole batches to pad to are padded to a multiple of this.
-ROW_BUCKET = 8
 
 
 class LoopCache:
@@ -141,31 +139,6 @@ class TrainingSignature:
     def history_keys(self):
         keys = ["loss"] + ([METRIC_KEY] if self.metric else [])
         return keys + ["val_" + key for key in keys] * bool(self.n_validation)
-
-
-def padded_rows(n_samples, batch_size):
-    """Rows the compiled loop trains on, padded with rows of weight 0.
-
-    The loop is compiled for a number of rows, not of samples, so that data
-    sets of nearby sizes -- the folds of a cross-validation -- share one
-    compiled loop: whole batches when there are several, else a multiple of
-    ``ROW_BUCKET`` rows (at most ``batch_size``).
-    """
-    if n_samples > batch_size:
-        return round_up(n_samples, batch_size)
-    return min(batch_size, round_up(n_samples, ROW_BUCKET))
-
-
-def round_up(n, multiple):
-    """The smallest multiple of ``multiple`` that is at least ``n``."""
-    return -(-n // multiple) * multiple
-
-
-def pad_rows(array, n_rows):
-    """``array`` with rows of zeros appended up to ``n_rows`` rows."""
-    array = np.asarray(array)
-    padding = [(0, n_rows - len(array))] + [(0, 0)] * (array.ndim - 1)
-    return np.pad(array, padding)
 
 
 def optimizer_signature(optimizer):
