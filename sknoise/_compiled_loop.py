@@ -140,6 +140,10 @@ class CompiledLoop:
         if self.metric_fn is None:
             return losses, ops.zeros_like(losses)
         metric = ops.cast(self.metric_fn(y, predictions), losses.dtype)
+        if len(metric.shape) > 1:
+            # Per label (multilabel; a binary head has one): the sample's
+            # accuracy is the mean over its labels, as Keras' metric takes.
+            metric = ops.mean(metric, axis=-1)
         return losses, ops.reshape(metric, (-1,))
 
     def batch_loss(self, trainable, non_trainable, x, y, weight, n_rows, label_noise):

@@ -29,6 +29,7 @@ from ._config import (
     divergence_hints,
 )
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, KWARGS
+from ._inference import InferenceNetwork
 from ._network import (
     apply_settings,
     build_network,
@@ -36,20 +37,32 @@ from ._network import (
     make_optimizer,
     model_from_bytes,
     model_to_bytes,
-    predict_outputs,
 )
 from ._noise import NOISE_TYPES
 from ._sklearn_compat import Interval, StrOptions, check_sample_weight
-from ._targets import ClassifierTargetEncoder, RegressorTargetEncoder
+from ._targets import (
+    ClassifierTargetEncoder,
+    MultilabelTargetEncoder,
+    RegressorTargetEncoder,
+)
 
 keras = import_keras()
+
+
+#: scikit-learn's names of the output activations (``out_activation_``).
+_SKLEARN_ACTIVATION = {
+    "sigmoid": "logistic",
+    "softmax": "softmax",
+    "linear": "identity",
+}
 
 
 class _NoisyMLPBase(BaseEstimator):
     """Shared machinery of the classifier and the regressor.
 
     Subclasses provide ``_target_encoder``, ``_check_targets`` and
-    ``_y_validation``, and may weigh samples by class (``_weight_samples``).
+    ``_target_validation``, and may weigh samples by class
+    (``_weight_samples``).
     """
 
     _parameter_constraints = {
@@ -211,7 +224,9 @@ class _NoisyMLPBase(BaseEstimator):
         dtype = np.dtype(keras.backend.floatx())
         if y is None:
             return validate_data(self, X, reset=reset, dtype=dtype), None
-        X, y = validate_data(self, X, y, reset=reset, dtype=dtype, **self._y_validation)
+        X, y = validate_data(
+            self, X, y, reset=reset, dtype=dtype, **self._target_validation(y)
+        )
         self._check_targets(y)
         return X, y
 
@@ -242,7 +257,7 @@ class _NoisyMLPBase(BaseEstimator):
             *arrays,
             test_size=validation_fraction,
             random_state=self._seeds.layers,
-            stratify=y_encoded if is_classifier(self) else None,
+            stratify=y_encoded if self.target_encoder_.stratify_ else None,
         )
         X, X_val, y_encoded, y_val = parts[:4]
         sample_weight = parts[4] if sample_weight is not None else None
@@ -317,7 +332,7 @@ class _NoisyMLPBase(BaseEstimator):
         if continuing:
             encoder = self.target_encoder_
         else:
-            encoder = self._target_encoder(classes).fit(y)
+            encoder = self._target_encoder(classes, y).fit(y)
         kept = KeptState(
             config.structure(X.shape[1], encoder), config.optimizer.kept_settings()
         )
@@ -336,11 +351,42 @@ class _NoisyMLPBase(BaseEstimator):
         with quiet_tensorflow():
             history = self._run_epochs(config, kept.structure, data)
         self._check_converged(config, history, data)
-        self.n_iter_ += len(history["loss"])
+        self._record(config, history, data)
+        return self
+
+    def _record(self, config, history, data):
+        """Fitted attributes after a successful call: the history, the
+        scikit-learn MLP's attributes and the NumPy inference network."""
         self.history_ = {
             key: self.history_.get(key, []) + values for key, values in history.items()
         }
-        return self
+        self.n_iter_ += len(history["loss"])
+        self.t_ += len(history["loss"]) * len(data.x)
+        self.loss_curve_ = list(self.history_["loss"])
+        self.out_activation_ = _SKLEARN_ACTIVATION[
+            self.target_encoder_.output_activation_
+        ]
+        if config.early_stopping is None:
+            self.best_loss_ = min(self.loss_curve_)
+            self.validation_scores_ = self.best_validation_score_ = None
+        else:
+            # scikit-learn's MLP: the held-out score, no best training loss.
+            self.best_loss_ = None
+            scores = self._validation_scores(history, data)
+            self.validation_scores_ = (self.validation_scores_ or []) + scores
+            self.best_validation_score_ = max(self.validation_scores_, default=None)
+        self._forward = InferenceNetwork.from_model(self.model_)
+
+    def _validation_scores(self, history, data):
+        """Per-epoch validation scores with scikit-learn's meaning: accuracy
+        for classifiers, R² for regressors (variance-weighted over several
+        outputs, the R² the mean squared error determines)."""
+        if data.validation is None:
+            return []
+        if is_classifier(self):
+            return list(history["val_accuracy"])
+        variance = float(np.var(data.validation[1], axis=0).mean())
+        return [1.0 - loss / variance for loss in history["val_loss"]]
 
     def _training_data(self, X, y, sample_weight, validation_data):
         """The encoded targets, weights and validation data of a fit."""
@@ -369,8 +415,9 @@ class _NoisyMLPBase(BaseEstimator):
             optimizer=make_optimizer(config.optimizer),
             seed=self._seeds.layers,
         )
-        self.n_iter_ = 0
+        self.n_iter_ = self.t_ = 0
         self.history_ = {}
+        self.validation_scores_ = None
 
     def _run_epochs(self, config, structure, data):
         """The epochs of one call, in the loop the configuration chose."""
@@ -412,10 +459,12 @@ class _NoisyMLPBase(BaseEstimator):
     # Inference
     # ------------------------------------------------------------------
     def _predict_raw(self, X):
-        """Network outputs for ``X``, computed with noise switched off."""
+        """Network outputs for ``X``, noise off, in the output dtype: float32
+        for float32 input, else float64, as scikit-learn's MLP."""
         check_is_fitted(self, "model_")
+        dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
         X, _ = self._check_inputs(X)
-        return predict_outputs(self.model_, X)
+        return self._forward(X), dtype
 
     def predict(self, X):
         """Predict targets for ``X``.
@@ -430,8 +479,39 @@ class _NoisyMLPBase(BaseEstimator):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted class labels (classifier) or values (regressor).
         """
-        raw = self._predict_raw(X)  # first: it raises NotFittedError
-        return self.target_encoder_.inverse_transform(raw)
+        raw, dtype = self._predict_raw(X)  # first: it raises NotFittedError
+        y = self.target_encoder_.inverse_transform(raw)
+        return y.astype(dtype) if y.dtype.kind == "f" else y
+
+    def export_model(self):
+        """The fitted network for inference, as a plain Keras model.
+
+        Noise and dropout act in training only, so the inference network is
+        a stack of built-in ``keras.layers.Dense`` layers with their
+        activations and the fitted weights. Saved with ``model.save(path)``
+        (a ``.keras`` file), it loads with ``keras.saving.load_model`` in
+        any process, without sknoise installed. ``model_``, the training
+        network, needs ``import sknoise`` to load, for its noise layers.
+
+        Returns
+        -------
+        model : keras.Model
+            Maps features (float32) to the network's outputs: the positive
+            class's probability (binary), the class probabilities
+            (multiclass), each label's probability (multilabel) or the
+            predicted values (regressor).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sknoise import NoisyMLPRegressor
+        >>> X = np.random.default_rng(0).normal(size=(20, 2))
+        >>> reg = NoisyMLPRegressor(nodes=4, epochs=2).fit(X, X[:, 0])
+        >>> [layer.name for layer in reg.export_model().layers]
+        ['features', 'hidden_1', 'output']
+        """
+        check_is_fitted(self, "model_")
+        return self._forward.to_keras()
 
     # ------------------------------------------------------------------
     # Pickling: the network travels as a .keras archive
@@ -495,7 +575,6 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
         **_NoisyMLPBase._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
-    _y_validation = {}
 
     def __init__(
         self,
@@ -554,32 +633,38 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
         )
         self.class_weight = class_weight
 
-    def _target_encoder(self, classes):
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    def _target_encoder(self, classes, y):
+        if _is_multilabel(y):
+            return MultilabelTargetEncoder()
         return ClassifierTargetEncoder(classes=classes)
 
-    def _check_inputs(self, X, y=None, reset=False):
-        if y is not None and _is_multilabel(y):
-            raise ValueError(
-                f"{type(self).__name__} does not support multilabel targets (a "
-                "2-D indicator matrix y) yet; it supports binary and multiclass "
-                "targets (a 1-D y). For several independent labels, fit one "
-                "classifier per label, e.g. with "
-                "sklearn.multioutput.MultiOutputClassifier."
-            )
-        return super()._check_inputs(X, y, reset=reset)
+    def _target_validation(self, y):
+        return {"multi_output": _is_multilabel(y)}
 
     def _check_targets(self, y):
         check_classification_targets(y)
-        if type_of_target(y) not in ("binary", "multiclass"):
+        kind = type_of_target(y)
+        if kind not in ("binary", "multiclass", "multilabel-indicator"):
             raise ValueError(
-                f"{type(self).__name__} supports binary and multiclass targets; "
-                f"got a target of type {type_of_target(y)!r}."
+                f"{type(self).__name__} supports binary, multiclass and "
+                f"multilabel-indicator targets; got a target of type {kind!r}."
             )
 
     def _weight_samples(self, X, y_encoded, sample_weight):
         sample_weight = super()._weight_samples(X, y_encoded, sample_weight)
         if self.class_weight is None:
             return sample_weight
+        if isinstance(self.target_encoder_, MultilabelTargetEncoder):
+            raise ValueError(
+                "The 'class_weight' parameter of "
+                f"{type(self).__name__} must be None for multilabel targets, "
+                "whose labels are not classes of one another."
+            )
         indices = y_encoded.reshape(-1).astype(int)
         per_class = compute_class_weight(
             self.class_weight, classes=self.classes_, y=self.classes_[indices]
@@ -621,7 +706,7 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
                 "supported by partial_fit; pass a dict of class weights instead."
             )
         if not hasattr(self, "model_"):
-            if classes is None:
+            if classes is None and not _is_multilabel(y):
                 raise ValueError(
                     "classes must be passed on the first call to partial_fit."
                 )
@@ -649,8 +734,27 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
         proba : ndarray of shape (n_samples, n_classes)
             Probability of each class, columns ordered as ``classes_``.
         """
-        raw = self._predict_raw(X)  # first: it raises NotFittedError
-        return self.target_encoder_.inverse_transform(raw, return_proba=True)
+        raw, dtype = self._predict_raw(X)  # first: it raises NotFittedError
+        proba = self.target_encoder_.inverse_transform(raw, return_proba=True)
+        return proba.astype(dtype)
+
+    def predict_log_proba(self, X):
+        """Log of the class probabilities for ``X`` (see ``predict_proba``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Natural logarithm of each class's probability, columns ordered
+            as ``classes_``.
+        """
+        proba = self.predict_proba(X)
+        with np.errstate(divide="ignore"):  # a probability of 0 is log -inf
+            return np.log(proba)
 
 
 def _is_multilabel(y):
@@ -698,15 +802,16 @@ class NoisyMLPRegressor(RegressorMixin, _NoisyMLPBase):
     ('input', 'hidden')
     """
 
-    _y_validation = {"multi_output": True, "y_numeric": True}
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
 
-    def _target_encoder(self, classes):
+    def _target_encoder(self, classes, y):
         return RegressorTargetEncoder()
+
+    def _target_validation(self, y):
+        return {"multi_output": True, "y_numeric": True}
 
     def _check_targets(self, y):
         pass

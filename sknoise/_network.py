@@ -14,7 +14,6 @@ import numpy as np
 
 from ._backend import import_keras
 from ._layers import Dense, Dropout, GaussianNoise
-from ._rows import pad_rows, round_up
 from ._targets import METRIC_KEY
 
 
@@ -163,30 +162,6 @@ def apply_settings(model, strengths, optimizer_spec):
     # A routed learning rate (e.g. a schedule) is part of the optimizer.
     if rate is not None and "learning_rate" not in optimizer_spec.routed:
         model.optimizer.learning_rate = rate
-
-
-#: Rows per forward pass at prediction time: bounds memory on large inputs.
-PREDICT_CHUNK = 16384
-#: Prediction inputs are padded to a multiple of this many rows (see
-#: :func:`predict_outputs`); 8 was enough in tests, 32 leaves a margin for
-#: wider SIMD.
-PREDICT_ROW_BLOCK = 32
-
-
-def predict_outputs(model, X):
-    """The network's outputs for ``X``, computed with noise switched off."""
-    keras = import_keras()
-    outputs = []
-    for start in range(0, X.shape[0], PREDICT_CHUNK):
-        chunk = X[start : start + PREDICT_CHUNK]
-        n_rows = chunk.shape[0]
-        # Pad to whole row blocks: XLA's float32 matmul rounds the rows of a
-        # ragged tail differently, which made a row's prediction depend on
-        # its position in X (by one ulp, on JAX).
-        chunk = pad_rows(chunk, round_up(n_rows, PREDICT_ROW_BLOCK))
-        raw = model(chunk, training=False)
-        outputs.append(keras.ops.convert_to_numpy(raw)[:n_rows])
-    return np.concatenate(outputs, axis=0)
 
 
 def model_to_bytes(model):

@@ -44,10 +44,16 @@ class ClassifierTargetEncoder(TransformerMixin, BaseEstimator):
         )
         # The per-sample function Keras' METRIC_KEY resolves to for this head.
         self.metric_ = "binary_accuracy" if binary else "sparse_categorical_accuracy"
+        self.stratify_ = True
         return self
 
     def transform(self, y):
         y = np.asarray(y)
+        if y.ndim != 1:
+            raise ValueError(
+                "y must be a 1-D array of class labels, as in the first fit; got "
+                f"an array of shape {y.shape}."
+            )
         try:
             indices = np.searchsorted(self.classes_, y)
         except TypeError:  # labels of another kind, e.g. ints against strings
@@ -86,6 +92,45 @@ class ClassifierTargetEncoder(TransformerMixin, BaseEstimator):
         return {"classes_": self.classes_, "n_classes_": self.n_classes_}
 
 
+class MultilabelTargetEncoder(TransformerMixin, BaseEstimator):
+    """Pass a label indicator matrix to one sigmoid unit per label.
+
+    Multilabel problems (several independent yes/no labels per sample, y a
+    2-D 0/1 matrix) train with binary cross-entropy on each label, as
+    scikit-learn's MLP does; a label is predicted where its probability
+    exceeds 0.5.
+    """
+
+    def fit(self, y):
+        y = np.asarray(y)
+        self.n_outputs_ = y.shape[1]
+        self.classes_ = np.arange(self.n_outputs_)
+        self.output_activation_ = "sigmoid"
+        self.loss_ = "binary_crossentropy"
+        self.metric_ = "binary_accuracy"
+        # A stratified hold-out would need every combination of labels twice.
+        self.stratify_ = False
+        return self
+
+    def transform(self, y):
+        y = np.asarray(y)
+        if y.ndim != 2 or y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y must be a label indicator matrix with {self.n_outputs_} "
+                f"columns, as in the first fit; got an array of shape {y.shape}."
+            )
+        return y.astype("float32")
+
+    def inverse_transform(self, raw, return_proba=False):
+        """Turn network outputs into label indicators, or probabilities."""
+        proba = np.asarray(raw, dtype=np.float64)
+        return proba if return_proba else (proba > 0.5).astype(int)
+
+    def get_metadata(self):
+        """Fitted attributes to copy onto the estimator."""
+        return {"classes_": self.classes_, "n_outputs_": self.n_outputs_}
+
+
 class RegressorTargetEncoder(TransformerMixin, BaseEstimator):
     """Reshape regression targets to the 2-D float32 array Keras expects."""
 
@@ -96,6 +141,7 @@ class RegressorTargetEncoder(TransformerMixin, BaseEstimator):
         self.output_activation_ = "linear"
         self.loss_ = "mean_squared_error"
         self.metric_ = None
+        self.stratify_ = False
         return self
 
     def transform(self, y):
