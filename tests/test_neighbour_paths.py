@@ -196,7 +196,7 @@ def test_extreme_noise_fails_alike_on_both_backends_and_names_it(site):
         reg.fit(X, Y3)
 
 
-# -- 13, 14. errors that say what to do -------------------------------------
+# -- 13. errors that say what to do (14, multilabel: test_everyday.py) ------
 @pytest.mark.parametrize("loop", ["auto", "keras", "compiled"])
 def test_step_noise_with_callbacks_is_unsupported_plainly(loop):
     clf = NoisyMLPClassifier(
@@ -205,9 +205,3 @@ def test_step_noise_with_callbacks_is_unsupported_plainly(loop):
     with pytest.raises(ValueError, match="not supported") as error:
         clf.fit(X, y)
     assert "use training_loop=" not in str(error.value)
-
-
-def test_multilabel_targets_are_refused_in_sknoise_words():
-    Y = np.column_stack([y, 1 - y, y])
-    with pytest.raises(ValueError, match="multilabel"):
-        NoisyMLPClassifier(**FAST).fit(X, Y)
