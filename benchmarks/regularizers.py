@@ -266,7 +266,7 @@ def save_figure(summary, path):
     plt.close(fig)
 
 
-def main(argv=None):
+def build_parser():
     parser = _common.base_parser(__doc__.splitlines()[0])
     _common.add_parallel_arguments(parser)
     parser.add_argument(
@@ -279,8 +279,14 @@ def main(argv=None):
         default=None,
         help="Data sets to run (default: all; quick: circles).",
     )
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     backend = _common.select_backend(args.backend)
+    out = parser.output_dir(args, [backend])
     datasets = args.datasets or (["circles"] if args.quick else list(DATASETS))
     repeats = 1 if args.quick else args.repeats
 
@@ -351,8 +357,8 @@ def main(argv=None):
         "One row per outer split follows; `chosen` is the grid point the "
         "inner CV picked.",
     ]
-    csv_path, md_path = _common.write_table(rows, args.out, "regularizers", lines)
-    png_path = args.out / "regularizers.png"
+    csv_path, md_path = _common.write_table(rows, out, "regularizers", lines)
+    png_path = out / "regularizers.png"
     save_figure(summary, png_path)
     print("\n".join(table_lines(summary)))
     print(f"wrote {csv_path}, {md_path} and {png_path} in {watch.seconds:.0f} s")

@@ -343,18 +343,29 @@ def summarise(records):
     return rows
 
 
-def main(argv=None):
-    parser = _common.base_parser(__doc__.splitlines()[0])
+def build_parser():
+    # The committed table times every backend, and the grid with one job.
+    parser = _common.base_parser(
+        __doc__.splitlines()[0],
+        published_backends=_common.BACKENDS,
+        not_settings=_common.NOT_SETTINGS - {"n_jobs"},
+    )
     parser.add_argument("--n-jobs", type=int, default=1, help="Jobs of the grid.")
     parser.add_argument(
         "--skip-grid", action="store_true", help="Do not time the grid search."
     )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.worker:
         worker(args)
         return
     backends = [args.backend] if args.backend else _common.installed_backends()
+    out = parser.output_dir(args, backends)
     records = []
     with _common.Stopwatch() as watch:
         for backend in backends:
@@ -380,7 +391,7 @@ def main(argv=None):
             f"{grid['epochs']} epochs in {grid['grid_s']:.1f} s "
             f"(n_jobs={args.n_jobs})."
         )
-    csv_path, md_path = _common.write_table(rows, args.out, "speed", header)
+    csv_path, md_path = _common.write_table(rows, out, "speed", header)
     print(md_path.read_text())
     print(f"wrote {csv_path} and {md_path}")
 
