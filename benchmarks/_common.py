@@ -254,16 +254,34 @@ def _indexed(index, job):
 
 
 def header(title, backend, settings, seconds):
-    """Lines that head a result file: what ran, where, how long."""
-    env = environment(backend)
+    """Lines that head a result file: what ran, where, how long.
+
+    The facts are a Markdown list, one item each: consecutive plain lines
+    would render as a single paragraph.
+    """
     return [
         f"# {title}",
         "",
-        "Settings: " + ", ".join(f"{key}={value}" for key, value in settings.items()),
-        f"Backend: {backend}. Wall time: {seconds:.0f} s.",
-        "Environment: "
-        + ", ".join(f"{k} {v}" for k, v in env.items() if k != "backend"),
+        *facts(
+            "Settings: "
+            + ", ".join(f"{key}={value}" for key, value in settings.items()),
+            f"Backend: {backend}. Wall time: {seconds:.0f} s.",
+            environment_line(backend),
+        ),
     ]
+
+
+def facts(*lines):
+    """``lines`` as the items of a Markdown list."""
+    return [f"- {line}" for line in lines]
+
+
+def environment_line(backend):
+    """The versions and machine of :func:`environment`, as one line."""
+    env = environment(backend)
+    return "Environment: " + ", ".join(
+        f"{k} {v}" for k, v in env.items() if k != "backend"
+    )
 
 
 class Stopwatch:
@@ -284,6 +302,11 @@ def write_table(rows, out_dir, name, header_lines):
     that a result is never separated from how it was produced.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
+    # A small negative number rounded to -0.0 is written as 0.
+    rows = [
+        {k: v + 0.0 if isinstance(v, float) else v for k, v in row.items()}
+        for row in rows
+    ]
     columns = list(rows[0])
     with open(out_dir / f"{name}.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)

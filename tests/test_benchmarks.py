@@ -173,3 +173,38 @@ def test_memory_writes_its_table_where_it_is_told(tmp_path, monkeypatch):
     assert not (tmp_path / "results").exists()
     text = (tmp_path / "out" / f"{name}.md").read_text()
     assert text.startswith("# Memory") and "| 3 |" in text
+
+
+def test_speed_table_explains_its_columns_and_shows_no_negative_zero(tmp_path):
+    contenders = [
+        ("scikeras", "no"),
+        ("scikeras", "yes"),
+        ("sknoise", "no"),
+        ("sklearn MLP", "no"),
+        ("sklearn MLP", "yes"),
+        ("floor, sknoise noise", "no"),
+    ]
+    records = [
+        {
+            "backend": "jax",
+            "contender": name,
+            "validation": validation,
+            "ms_per_epoch": 0.5,
+            "fixed_s": -0.001,  # a fixed cost just under zero, as timing noise gives
+        }
+        for name, validation in contenders
+    ]
+    rows = speed.summarise(records)
+    _, md_path = _common.write_table(rows, tmp_path, "speed", ["# Speed"])
+    table = md_path.read_text()
+    assert "-0 " not in table and "| 0 |" in table
+    assert "-0.0" not in (tmp_path / "speed.csv").read_text()
+    for column in rows[0]:
+        if column not in ("backend", "contender", "validation data"):
+            assert f"*{column}*" in speed.COLUMNS, column
+
+
+def test_result_header_facts_render_as_separate_lines():
+    lines = _common.header("A title", "jax", {"epochs": 5}, 1.0)
+    assert lines[:2] == ["# A title", ""]
+    assert len(lines) == 5 and all(line.startswith("- ") for line in lines[2:])
