@@ -28,6 +28,7 @@ loses to it (↓): the direct answer to "does this regularizer help here?".
 
 import functools
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -212,6 +213,33 @@ def table_lines(summary):
     return lines
 
 
+# Marker colour per mark of summarise(): the best method, a tie with it,
+# or a method the test tells from it.
+FIGURE_COLOURS = {"best": "tab:red", "tie": "tab:orange", "": "tab:gray"}
+
+
+def figure_legend_handles():
+    """Legend entries for every colour and marker that save_figure draws."""
+    from matplotlib.lines import Line2D
+
+    def entry(label, colour="black", marker="o", **style):
+        return Line2D(
+            [], [], color=colour, marker=marker, linestyle="none", label=label, **style
+        )
+
+    return [
+        entry("best of the panel", FIGURE_COLOURS["best"]),
+        entry("ties with the best (p >= 0.05)", FIGURE_COLOURS["tie"]),
+        entry("below the best (p < 0.05)", FIGURE_COLOURS[""]),
+        entry("same as the baseline", "white", FIGURE_MARKERS[""], mec="black"),
+        entry("better than the baseline (p < 0.05)", "white", FIGURE_MARKERS["better"],
+              mec="black"),
+        entry("worse than the baseline (p < 0.05)", "white", FIGURE_MARKERS["worse"],
+              mec="black"),
+        Line2D([], [], color="lightgray", label="+- std over the outer splits"),
+    ]  # fmt: skip
+
+
 def save_figure(summary, path):
     """One panel per (data set, depth): mean +- std accuracy per method."""
     import matplotlib
@@ -222,16 +250,13 @@ def save_figure(summary, path):
     columns = list(summary)
     n_cols = -(-len(columns) // 2)
     fig, axes = plt.subplots(
-        2, n_cols, figsize=(3.2 * n_cols, 7), sharey=True, squeeze=False
+        2, n_cols, figsize=(3.2 * n_cols, 7.4), sharey=True, squeeze=False
     )
     methods = list(METHODS)
     positions = np.arange(len(methods))
     for ax, column in zip(axes.T.ravel(), columns, strict=False):
         cells = [summary[column][m] for m in methods]
-        colours = [
-            {"best": "tab:red", "tie": "tab:orange"}.get(c["mark"], "tab:gray")
-            for c in cells
-        ]
+        colours = [FIGURE_COLOURS[c["mark"]] for c in cells]
         ax.errorbar(
             [c["mean"] for c in cells],
             positions,
@@ -255,15 +280,58 @@ def save_figure(summary, path):
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_yticks(positions, methods, fontsize=8)
-        ax.invert_yaxis()
-    fig.suptitle(
-        "red: best; orange: tie with the best (p >= 0.05); "
-        "triangle up / down: better / worse than the baseline (p < 0.05)",
-        fontsize=9,
+    # The panels share their y axis: invert it once, to list the methods
+    # from the top in the order of the table.
+    axes[0, 0].invert_yaxis()
+    fig.legend(
+        handles=figure_legend_handles(),
+        loc="upper center",
+        ncol=4,
+        fontsize=8,
+        frameon=False,
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.92))
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def read_rows(path):
+    """The per-split rows of a results CSV, as main() builds them."""
+    import csv
+
+    with open(path, newline="") as handle:
+        return [
+            {
+                **row,
+                "depth": int(row["depth"]),
+                "split": int(row["split"]),
+                "accuracy": float(row["accuracy"]),
+                "train_accuracy": float(row["train_accuracy"]),
+            }
+            for row in csv.DictReader(handle)
+        ]
+
+
+def redraw(path, out, repeats, seed):
+    """Draw the figure of a results CSV, and print its table, without fitting.
+
+    The statistical test needs the outer splits' sizes only; they are
+    rebuilt from the data sets, ``repeats`` and ``seed``.
+    """
+    rows = read_rows(path)
+    datasets = list(dict.fromkeys(row["dataset"] for row in rows))
+    splits = {
+        (name, depth): outer_splits(name, load(name)[1], repeats, seed)
+        for name in datasets
+        for depth in DEPTHS
+    }
+    summary = summarise(rows, splits)
+    out.mkdir(parents=True, exist_ok=True)
+    png_path = out / "regularizers.png"
+    save_figure(summary, png_path)
+    print("\n".join(table_lines(summary)))
+    print(f"drew {png_path} from {path}")
+    return summary
 
 
 def build_parser():
@@ -279,6 +347,16 @@ def build_parser():
         default=None,
         help="Data sets to run (default: all; quick: circles).",
     )
+    parser.add_argument(
+        "--redraw",
+        metavar="CSV",
+        type=Path,
+        default=None,
+        help="Fit nothing: draw the figure from the per-split rows of an earlier "
+        "run (its regularizers.csv; same --repeats and --seed) into the output "
+        "directory, e.g. --redraw benchmarks/results/regularizers.csv --out "
+        "benchmarks/results.",
+    )
     return parser
 
 
@@ -287,6 +365,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     backend = _common.select_backend(args.backend)
     out = parser.output_dir(args, [backend])
+    if args.redraw:
+        redraw(args.redraw, out, args.repeats, args.seed)
+        return
     datasets = args.datasets or (["circles"] if args.quick else list(DATASETS))
     repeats = 1 if args.quick else args.repeats
 

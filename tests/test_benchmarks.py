@@ -208,3 +208,21 @@ def test_result_header_facts_render_as_separate_lines():
     lines = _common.header("A title", "jax", {"epochs": 5}, 1.0)
     assert lines[:2] == ["# A title", ""]
     assert len(lines) == 5 and all(line.startswith("- ") for line in lines[2:])
+
+
+def test_regularizers_figure_redraws_the_committed_table(tmp_path, capsys):
+    # --redraw rebuilds the summary from the committed per-split rows without
+    # fitting; it must give the committed table back, and draw the figure.
+    csv_path = _common.RESULTS_DIR / "regularizers.csv"
+    summary = regularizers.redraw(csv_path, tmp_path, repeats=2, seed=0)
+    committed = (_common.RESULTS_DIR / "regularizers.md").read_text().splitlines()
+    table = regularizers.table_lines(summary)
+    start = committed.index(table[0])
+    assert committed[start : start + len(table)] == table
+    assert (tmp_path / "regularizers.png").stat().st_size > 10_000
+    # Every colour and marker drawn has a legend entry.
+    handles = regularizers.figure_legend_handles()
+    colours = {h.get_color() for h in handles}
+    markers = {h.get_marker() for h in handles}
+    assert set(regularizers.FIGURE_COLOURS.values()) <= colours
+    assert set(regularizers.FIGURE_MARKERS.values()) <= markers
