@@ -187,30 +187,37 @@ def summarise(rows, splits):
 
 
 def table_lines(summary):
-    """Markdown: one row per method, one column per (data set, depth)."""
-    columns = list(summary)
-    lines = [
-        "| method | "
-        + " | ".join(f"{d} ({k} layer{'s' * (k > 1)})" for d, k in columns)
-        + " |",
-        "|---|" + "---|" * len(columns),
-    ]
-    for method in METHODS:
-        cells = []
-        for column in columns:
-            cell = summary[column][method]
-            text = f"{cell['mean']:.3f} +- {cell['std']:.3f}"
-            if cell["mark"] == "best":
-                text = f"**{text}**"
-            elif cell["mark"] == "tie":
-                text = f"~ {text}"
-            text += BASELINE_MARKS[cell["vs_baseline"]]
-            cells.append(text)
-        lines.append(f"| {method} | " + " | ".join(cells) + " |")
-    # How much the unregularized network overfits each problem.
-    gaps = [f"{summary[column]['baseline']['gap']:+.3f}" for column in columns]
-    lines.append("| *baseline train - test gap* | " + " | ".join(gaps) + " |")
-    return lines
+    """Markdown: one table per depth, one row per method, one column per data set.
+
+    Two tables of six columns fit a page where one of eleven did not.
+    """
+    lines = []
+    for depth in dict.fromkeys(k for _, k in summary):
+        columns = [column for column in summary if column[1] == depth]
+        layers = f"{depth} hidden layer{'s' * (depth > 1)} of {DEPTHS[depth][0]} units"
+        lines += [
+            f"**{layers[0].upper()}{layers[1:]}:**",
+            "",
+            "| method | " + " | ".join(d for d, _ in columns) + " |",
+            "|---|" + "---|" * len(columns),
+        ]
+        for method in METHODS:
+            cells = []
+            for column in columns:
+                cell = summary[column][method]
+                text = f"{cell['mean']:.3f} +- {cell['std']:.3f}"
+                if cell["mark"] == "best":
+                    text = f"**{text}**"
+                elif cell["mark"] == "tie":
+                    text = f"~ {text}"
+                text += BASELINE_MARKS[cell["vs_baseline"]]
+                cells.append(text)
+            lines.append(f"| {method} | " + " | ".join(cells) + " |")
+        # How much the unregularized network overfits each problem.
+        gaps = [f"{summary[column]['baseline']['gap']:+.3f}" for column in columns]
+        lines.append("| *baseline train - test gap* | " + " | ".join(gaps) + " |")
+        lines.append("")
+    return lines[:-1]
 
 
 # Marker colour per mark of summarise(): the best method, a tie with it,
