@@ -32,6 +32,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax shipped with the docs (in _static/mathjax), not from a CDN:
+    # the maths renders offline.
+    "sphinx-mathjax-offline",
     "numpydoc",
     "matplotlib.sphinxext.plot_directive",
     "sphinx_gallery.gen_gallery",
@@ -69,6 +72,9 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "image_scrapers": ("matplotlib",),
     "matplotlib_animations": False,
+    # No execution-times page: it loads its table scripts from CDNs, and the
+    # built site is meant to work offline.
+    "write_computation_times": False,
 }
 
 html_theme = "pydata_sphinx_theme"
