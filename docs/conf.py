@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# The user guide's diagrams are drawn by a helper module next to this file.
+# The user guide's diagrams are drawn by a helper module next to this file,
+# and sklearn_links is a local extension.
 sys.path.insert(0, str(HERE))
 
 # The docs build owns its process and executes the gallery: choose the
@@ -39,6 +40,8 @@ extensions = [
     "matplotlib.sphinxext.plot_directive",
     "sphinx_gallery.gen_gallery",
     "myst_parser",
+    # Links scikit-learn names to scikit-learn's pages, without a download.
+    "sklearn_links",
 ]
 
 templates_path = ["_templates"]
