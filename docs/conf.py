@@ -53,6 +53,9 @@ root_doc = "index"
 
 # API reference: one page per public object, methods on the class's page.
 autosummary_generate = True
+# "On this page" lists a class's methods as fit(), predict()...: with the
+# class name before each, the narrow column cut the names off.
+toc_object_entries_show_parents = "hide"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_validation_checks = set()
