@@ -256,8 +256,15 @@ def save_figure(summary, path):
 
     columns = list(summary)
     n_cols = -(-len(columns) // 2)
+    # A figure of one or two data sets is too narrow for a 4-column legend.
+    legend_cols = 4 if n_cols >= 3 else 2
+    legend_rows = -(-len(figure_legend_handles()) // legend_cols)
     fig, axes = plt.subplots(
-        2, n_cols, figsize=(3.2 * n_cols, 7.4), sharey=True, squeeze=False
+        2,
+        n_cols,
+        figsize=(3.2 * max(n_cols, 2), 7 + 0.2 * legend_rows),
+        sharey=True,
+        squeeze=False,
     )
     methods = list(METHODS)
     positions = np.arange(len(methods))
@@ -293,11 +300,11 @@ def save_figure(summary, path):
     fig.legend(
         handles=figure_legend_handles(),
         loc="upper center",
-        ncol=4,
+        ncol=legend_cols,
         fontsize=8,
         frameon=False,
     )
-    fig.tight_layout(rect=(0, 0, 1, 0.92))
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.035 * legend_rows - 0.01))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
