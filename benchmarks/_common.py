@@ -42,9 +42,88 @@ def select_backend(requested=None):
     return backend
 
 
-def base_parser(description):
-    """An argument parser with the options every benchmark script shares."""
-    parser = argparse.ArgumentParser(description=description)
+# Where results go. The committed results are those of the published
+# settings; a run with other settings (--quick, another seed, fewer seeds...)
+# writes to SCRATCH_DIR, which git ignores, unless --out says otherwise.
+SCRATCH_DIR = RESULTS_DIR / "scratch"
+# Options that change how a run is spread over processes, not what it
+# measures: a run may differ from a published one in these and still
+# refresh its results.
+NOT_SETTINGS = frozenset({"out", "n_jobs", "dask", "scheduler"})
+
+
+class BenchmarkParser(argparse.ArgumentParser):
+    """An argument parser that also knows which runs made the committed results.
+
+    ``published_runs`` are the command-line arguments (without ``--out``)
+    of the runs whose results are committed in ``benchmarks/results/``, run
+    on the Keras backends ``published_backends`` (None: any backend, when
+    the file names say which). See :meth:`output_dir`.
+    """
+
+    def __init__(
+        self,
+        description,
+        *,
+        published_runs=((),),
+        published_backends=("jax",),
+        not_settings=NOT_SETTINGS,
+    ):
+        super().__init__(description=description)
+        self.published_runs = [list(run) for run in published_runs]
+        self.published_backends = published_backends
+        self.not_settings = frozenset(not_settings)
+
+    def settings(self, args):
+        """The options of ``args`` that decide what a run measures.
+
+        ``backend`` is left out: which backends a run uses is decided when
+        it starts (the fastest installed one by default), so
+        :meth:`output_dir` compares the backends themselves.
+        """
+        ignored = self.not_settings | {"backend"}
+        return {key: value for key, value in vars(args).items() if key not in ignored}
+
+    def is_published(self, args, backends):
+        """Whether ``args``, run on ``backends``, reproduces a committed result."""
+        if self.published_backends is not None and sorted(backends) != sorted(
+            self.published_backends
+        ):
+            return False
+        settings = self.settings(args)
+        return any(
+            settings == self.settings(self.parse_args(run))
+            for run in self.published_runs
+        )
+
+    def output_dir(self, args, backends):
+        """The directory a run writes to: the one decision for every script.
+
+        An explicit ``--out`` always wins. Otherwise a run with the published
+        settings, on the published backends, writes to ``RESULTS_DIR`` (it
+        is meant to refresh the committed results) and any other run to
+        ``SCRATCH_DIR``, so that a ``--quick`` or experimental run never
+        overwrites the committed results by accident.
+        """
+        if args.out is not None:
+            return args.out
+        if self.is_published(args, backends):
+            return RESULTS_DIR
+        print(
+            f"not the published settings: writing to {SCRATCH_DIR} "
+            "(--out DIR to choose)",
+            flush=True,
+        )
+        return SCRATCH_DIR
+
+
+def base_parser(description, **published):
+    """A :class:`BenchmarkParser` with the options every benchmark shares.
+
+    ``published`` (``published_runs``, ``published_backends``,
+    ``not_settings``) says which runs produced the committed results.
+    """
+    parser = BenchmarkParser(description, **published)
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -60,8 +139,11 @@ def base_parser(description):
     parser.add_argument(
         "--out",
         type=Path,
-        default=RESULTS_DIR,
-        help=f"Directory for the results (default: {RESULTS_DIR}).",
+        default=None,
+        help="Directory for the results (default: benchmarks/results/ for a run "
+        "with the published settings, which refreshes the committed results; "
+        "benchmarks/results/scratch/, ignored by git, for any other run, such "
+        "as --quick).",
     )
     return parser
 
@@ -172,16 +254,34 @@ def _indexed(index, job):
 
 
 def header(title, backend, settings, seconds):
-    """Lines that head a result file: what ran, where, how long."""
-    env = environment(backend)
+    """Lines that head a result file: what ran, where, how long.
+
+    The facts are a Markdown list, one item each: consecutive plain lines
+    would render as a single paragraph.
+    """
     return [
         f"# {title}",
         "",
-        "Settings: " + ", ".join(f"{key}={value}" for key, value in settings.items()),
-        f"Backend: {backend}. Wall time: {seconds:.0f} s.",
-        "Environment: "
-        + ", ".join(f"{k} {v}" for k, v in env.items() if k != "backend"),
+        *facts(
+            "Settings: "
+            + ", ".join(f"{key}={value}" for key, value in settings.items()),
+            f"Backend: {backend}. Wall time: {seconds:.0f} s.",
+            environment_line(backend),
+        ),
     ]
+
+
+def facts(*lines):
+    """``lines`` as the items of a Markdown list."""
+    return [f"- {line}" for line in lines]
+
+
+def environment_line(backend):
+    """The versions and machine of :func:`environment`, as one line."""
+    env = environment(backend)
+    return "Environment: " + ", ".join(
+        f"{k} {v}" for k, v in env.items() if k != "backend"
+    )
 
 
 class Stopwatch:
@@ -202,6 +302,11 @@ def write_table(rows, out_dir, name, header_lines):
     that a result is never separated from how it was produced.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
+    # A small negative number rounded to -0.0 is written as 0.
+    rows = [
+        {k: v + 0.0 if isinstance(v, float) else v for k, v in row.items()}
+        for row in rows
+    ]
     columns = list(rows[0])
     with open(out_dir / f"{name}.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)

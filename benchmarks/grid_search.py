@@ -94,8 +94,11 @@ def cross_validate_grid(X, y, grid, *, epochs, seed, repeats, n_jobs):
     return candidates, np.array(scores).reshape(len(candidates), len(splits))
 
 
-def main(argv=None):
-    parser = _common.base_parser(__doc__.splitlines()[0])
+def build_parser():
+    # The committed results: grid_search.* and grid_search_repeats10.*.
+    parser = _common.base_parser(
+        __doc__.splitlines()[0], published_runs=[[], ["--repeats", "10"]]
+    )
     _common.add_parallel_arguments(parser)
     parser.add_argument(
         "--repeats", type=int, default=1, help="Repeats of the 5-fold CV."
@@ -103,8 +106,14 @@ def main(argv=None):
     parser.add_argument(
         "--epochs", type=int, default=None, help="Epochs per fit (5000; quick 100)."
     )
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     backend = _common.select_backend(args.backend)
+    out = parser.output_dir(args, [backend])
     epochs = args.epochs or (100 if args.quick else 5000)
     grid = QUICK_GRID if args.quick else GRID
 
@@ -171,8 +180,8 @@ def main(argv=None):
         *table_lines(grid, candidates, means, stds),
     ]
     name = "grid_search" if args.repeats == 1 else f"grid_search_repeats{args.repeats}"
-    csv_path, md_path = _common.write_table(rows, args.out, name, lines)
-    png_path = args.out / f"{name}.png"
+    csv_path, md_path = _common.write_table(rows, out, name, lines)
+    png_path = out / f"{name}.png"
     save_heatmap(grid, means, stds, png_path, args.repeats)
     print("\n".join(table_lines(grid, candidates, means, stds)))
     print(f"wrote {csv_path}, {md_path} and {png_path} in {watch.seconds:.0f} s")

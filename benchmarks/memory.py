@@ -1,9 +1,12 @@
 """Resident memory over many fits in one process: does training leak?
 
 Fits ``--fits`` small models (default 200) one after another in this process,
-as a long grid search does, and prints the resident set size (RSS) after 10
+as a long grid search does, and reports the resident set size (RSS) after 10
 fits and at the end. A stock scikeras ``KerasClassifier`` of the same network
-can be run beside it (``--stock``) for comparison.
+can be run instead (``--stock``) for comparison. The result is printed and
+written as ``memory_<contender>_<backend>.csv`` and ``.md`` (contender
+``sknoise`` or ``scikeras``), so that runs of both contenders on both
+backends sit side by side.
 
     python -m benchmarks.memory [--fits N] [--backend jax|tensorflow] [--stock]
 """
@@ -63,29 +66,57 @@ def measure(make, n_fits, X, y):
     return after_ten, resident_mib()
 
 
-def main(argv=None):
-    parser = _common.base_parser(__doc__.splitlines()[0])
+def build_parser():
+    # Both contenders on any backend are published runs: the file name says
+    # which one ran where.
+    parser = _common.base_parser(
+        __doc__.splitlines()[0],
+        published_runs=[[], ["--stock"]],
+        published_backends=None,
+    )
     parser.add_argument("--fits", type=int, default=None, help="Fits (200).")
     parser.add_argument(
         "--stock", action="store_true", help="Measure stock scikeras instead."
     )
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     backend = _common.select_backend(args.backend)
+    out = parser.output_dir(args, [backend])
     n_fits = args.fits or (30 if args.quick else 200)
     X, y, _, _ = _common.published_circles()
     X = np.repeat(X, 4, axis=0)
     y = np.repeat(y, 4)
-    name = "stock scikeras" if args.stock else "sknoise"
+    contender = "scikeras" if args.stock else "sknoise"
     with _common.Stopwatch() as watch:
         after_ten, final = measure(
             make_stock if args.stock else make_sknoise, n_fits, X, y
         )
     growth = final - after_ten
+    per_fit = growth / (n_fits - 10) * 1024
     print(
-        f"{backend} {name}: RSS {after_ten:.0f} MiB after 10 fits, {final:.0f} MiB "
-        f"after {n_fits}; growth {growth:.1f} MiB "
-        f"({growth / (n_fits - 10) * 1024:.0f} KiB per fit) in {watch.seconds:.0f} s"
+        f"{backend} {contender}: RSS {after_ten:.0f} MiB after 10 fits, "
+        f"{final:.0f} MiB after {n_fits}; growth {growth:.1f} MiB "
+        f"({per_fit:.0f} KiB per fit) in {watch.seconds:.0f} s"
     )
+    row = {
+        "backend": backend,
+        "contender": contender,
+        "fits": n_fits,
+        "RSS after 10 fits (MiB)": round(after_ten, 1),
+        "RSS at the end (MiB)": round(final, 1),
+        "growth (MiB)": round(growth, 1),
+        "growth per fit (KiB)": round(per_fit),
+    }
+    settings = {"fits": n_fits, "epochs": 20, "rows": len(y), "quick": args.quick}
+    title = f"Memory: resident size over {n_fits} fits ({contender})"
+    lines = _common.header(title, backend, settings, watch.seconds)
+    name = f"memory_{contender}_{backend}"
+    csv_path, md_path = _common.write_table([row], out, name, lines)
+    print(f"wrote {csv_path} and {md_path}")
 
 
 if __name__ == "__main__":

@@ -98,17 +98,23 @@ def save_figures(setup, variant, model, out_dir):
     plt.close(ax.figure)
 
 
-def main(argv=None):
+def build_parser():
     parser = _common.base_parser(__doc__.splitlines()[0])
     _common.add_parallel_arguments(parser)
     parser.add_argument("--seeds", type=int, default=None, help="Seeds per model.")
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     backend = _common.select_backend(args.backend)
+    out = parser.output_dir(args, [backend])
     n_seeds = args.seeds or (2 if args.quick else 20)
     models = [
         (setup, variant) for setup in SETUPS for variant in SETUPS[setup]["variants"]
     ]
-    args.out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
 
     with _common.Stopwatch() as watch, _common.parallel_backend(args):
         jobs = [
@@ -127,7 +133,7 @@ def main(argv=None):
         for (setup, variant), start in zip(
             models, range(0, len(jobs), n_seeds), strict=True
         ):
-            save_figures(setup, variant, results[start][1], args.out)
+            save_figures(setup, variant, results[start][1], out)
 
     rows = []
     for (setup, variant), start in zip(
@@ -162,7 +168,7 @@ def main(argv=None):
         "optimizer": "adam, learning_rate 0.001",
     }
     lines = _common.header("Noise sites", backend, settings, watch.seconds)
-    csv_path, md_path = _common.write_table(rows, args.out, "noise_sites", lines)
+    csv_path, md_path = _common.write_table(rows, out, "noise_sites", lines)
     print(f"wrote {csv_path}, {md_path} and PNGs in {watch.seconds:.0f} s")
 
 

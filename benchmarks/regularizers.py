@@ -28,6 +28,7 @@ loses to it (↓): the direct answer to "does this regularizer help here?".
 
 import functools
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -186,30 +187,64 @@ def summarise(rows, splits):
 
 
 def table_lines(summary):
-    """Markdown: one row per method, one column per (data set, depth)."""
-    columns = list(summary)
-    lines = [
-        "| method | "
-        + " | ".join(f"{d} ({k} layer{'s' * (k > 1)})" for d, k in columns)
-        + " |",
-        "|---|" + "---|" * len(columns),
-    ]
-    for method in METHODS:
-        cells = []
-        for column in columns:
-            cell = summary[column][method]
-            text = f"{cell['mean']:.3f} +- {cell['std']:.3f}"
-            if cell["mark"] == "best":
-                text = f"**{text}**"
-            elif cell["mark"] == "tie":
-                text = f"~ {text}"
-            text += BASELINE_MARKS[cell["vs_baseline"]]
-            cells.append(text)
-        lines.append(f"| {method} | " + " | ".join(cells) + " |")
-    # How much the unregularized network overfits each problem.
-    gaps = [f"{summary[column]['baseline']['gap']:+.3f}" for column in columns]
-    lines.append("| *baseline train - test gap* | " + " | ".join(gaps) + " |")
-    return lines
+    """Markdown: one table per depth, one row per method, one column per data set.
+
+    Two tables of six columns fit a page where one of eleven did not.
+    """
+    lines = []
+    for depth in dict.fromkeys(k for _, k in summary):
+        columns = [column for column in summary if column[1] == depth]
+        layers = f"{depth} hidden layer{'s' * (depth > 1)} of {DEPTHS[depth][0]} units"
+        lines += [
+            f"**{layers[0].upper()}{layers[1:]}:**",
+            "",
+            "| method | " + " | ".join(d for d, _ in columns) + " |",
+            "|---|" + "---|" * len(columns),
+        ]
+        for method in METHODS:
+            cells = []
+            for column in columns:
+                cell = summary[column][method]
+                text = f"{cell['mean']:.3f} +- {cell['std']:.3f}"
+                if cell["mark"] == "best":
+                    text = f"**{text}**"
+                elif cell["mark"] == "tie":
+                    text = f"~ {text}"
+                text += BASELINE_MARKS[cell["vs_baseline"]]
+                cells.append(text)
+            lines.append(f"| {method} | " + " | ".join(cells) + " |")
+        # How much the unregularized network overfits each problem.
+        gaps = [f"{summary[column]['baseline']['gap']:+.3f}" for column in columns]
+        lines.append("| *baseline train - test gap* | " + " | ".join(gaps) + " |")
+        lines.append("")
+    return lines[:-1]
+
+
+# Marker colour per mark of summarise(): the best method, a tie with it,
+# or a method the test tells from it.
+FIGURE_COLOURS = {"best": "tab:red", "tie": "tab:orange", "": "tab:gray"}
+
+
+def figure_legend_handles():
+    """Legend entries for every colour and marker that save_figure draws."""
+    from matplotlib.lines import Line2D
+
+    def entry(label, colour="black", marker="o", **style):
+        return Line2D(
+            [], [], color=colour, marker=marker, linestyle="none", label=label, **style
+        )
+
+    return [
+        entry("best of the panel", FIGURE_COLOURS["best"]),
+        entry("ties with the best (p >= 0.05)", FIGURE_COLOURS["tie"]),
+        entry("below the best (p < 0.05)", FIGURE_COLOURS[""]),
+        entry("same as the baseline", "white", FIGURE_MARKERS[""], mec="black"),
+        entry("better than the baseline (p < 0.05)", "white", FIGURE_MARKERS["better"],
+              mec="black"),
+        entry("worse than the baseline (p < 0.05)", "white", FIGURE_MARKERS["worse"],
+              mec="black"),
+        Line2D([], [], color="lightgray", label="+- std over the outer splits"),
+    ]  # fmt: skip
 
 
 def save_figure(summary, path):
@@ -221,17 +256,21 @@ def save_figure(summary, path):
 
     columns = list(summary)
     n_cols = -(-len(columns) // 2)
+    # A figure of one or two data sets is too narrow for a 4-column legend.
+    legend_cols = 4 if n_cols >= 3 else 2
+    legend_rows = -(-len(figure_legend_handles()) // legend_cols)
     fig, axes = plt.subplots(
-        2, n_cols, figsize=(3.2 * n_cols, 7), sharey=True, squeeze=False
+        2,
+        n_cols,
+        figsize=(3.2 * max(n_cols, 2), 7 + 0.2 * legend_rows),
+        sharey=True,
+        squeeze=False,
     )
     methods = list(METHODS)
     positions = np.arange(len(methods))
     for ax, column in zip(axes.T.ravel(), columns, strict=False):
         cells = [summary[column][m] for m in methods]
-        colours = [
-            {"best": "tab:red", "tie": "tab:orange"}.get(c["mark"], "tab:gray")
-            for c in cells
-        ]
+        colours = [FIGURE_COLOURS[c["mark"]] for c in cells]
         ax.errorbar(
             [c["mean"] for c in cells],
             positions,
@@ -255,18 +294,61 @@ def save_figure(summary, path):
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_yticks(positions, methods, fontsize=8)
-        ax.invert_yaxis()
-    fig.suptitle(
-        "red: best; orange: tie with the best (p >= 0.05); "
-        "triangle up / down: better / worse than the baseline (p < 0.05)",
-        fontsize=9,
+    # The panels share their y axis: invert it once, to list the methods
+    # from the top in the order of the table.
+    axes[0, 0].invert_yaxis()
+    fig.legend(
+        handles=figure_legend_handles(),
+        loc="upper center",
+        ncol=legend_cols,
+        fontsize=8,
+        frameon=False,
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.035 * legend_rows - 0.01))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def main(argv=None):
+def read_rows(path):
+    """The per-split rows of a results CSV, as main() builds them."""
+    import csv
+
+    with open(path, newline="") as handle:
+        return [
+            {
+                **row,
+                "depth": int(row["depth"]),
+                "split": int(row["split"]),
+                "accuracy": float(row["accuracy"]),
+                "train_accuracy": float(row["train_accuracy"]),
+            }
+            for row in csv.DictReader(handle)
+        ]
+
+
+def redraw(path, out, repeats, seed):
+    """Draw the figure of a results CSV, and print its table, without fitting.
+
+    The statistical test needs the outer splits' sizes only; they are
+    rebuilt from the data sets, ``repeats`` and ``seed``.
+    """
+    rows = read_rows(path)
+    datasets = list(dict.fromkeys(row["dataset"] for row in rows))
+    splits = {
+        (name, depth): outer_splits(name, load(name)[1], repeats, seed)
+        for name in datasets
+        for depth in DEPTHS
+    }
+    summary = summarise(rows, splits)
+    out.mkdir(parents=True, exist_ok=True)
+    png_path = out / "regularizers.png"
+    save_figure(summary, png_path)
+    print("\n".join(table_lines(summary)))
+    print(f"drew {png_path} from {path}")
+    return summary
+
+
+def build_parser():
     parser = _common.base_parser(__doc__.splitlines()[0])
     _common.add_parallel_arguments(parser)
     parser.add_argument(
@@ -279,8 +361,27 @@ def main(argv=None):
         default=None,
         help="Data sets to run (default: all; quick: circles).",
     )
+    parser.add_argument(
+        "--redraw",
+        metavar="CSV",
+        type=Path,
+        default=None,
+        help="Fit nothing: draw the figure from the per-split rows of an earlier "
+        "run (its regularizers.csv; same --repeats and --seed) into the output "
+        "directory, e.g. --redraw benchmarks/results/regularizers.csv --out "
+        "benchmarks/results.",
+    )
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     backend = _common.select_backend(args.backend)
+    out = parser.output_dir(args, [backend])
+    if args.redraw:
+        redraw(args.redraw, out, args.repeats, args.seed)
+        return
     datasets = args.datasets or (["circles"] if args.quick else list(DATASETS))
     repeats = 1 if args.quick else args.repeats
 
@@ -351,8 +452,8 @@ def main(argv=None):
         "One row per outer split follows; `chosen` is the grid point the "
         "inner CV picked.",
     ]
-    csv_path, md_path = _common.write_table(rows, args.out, "regularizers", lines)
-    png_path = args.out / "regularizers.png"
+    csv_path, md_path = _common.write_table(rows, out, "regularizers", lines)
+    png_path = out / "regularizers.png"
     save_figure(summary, png_path)
     print("\n".join(table_lines(summary)))
     print(f"wrote {csv_path}, {md_path} and {png_path} in {watch.seconds:.0f} s")

@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# The user guide's diagrams are drawn by a helper module next to this file.
+# The user guide's diagrams are drawn by a helper module next to this file,
+# and sklearn_links is a local extension.
 sys.path.insert(0, str(HERE))
 
 # The docs build owns its process and executes the gallery: choose the
@@ -32,10 +33,15 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax shipped with the docs (in _static/mathjax), not from a CDN:
+    # the maths renders offline.
+    "sphinx-mathjax-offline",
     "numpydoc",
     "matplotlib.sphinxext.plot_directive",
     "sphinx_gallery.gen_gallery",
     "myst_parser",
+    # Links scikit-learn names to scikit-learn's pages, without a download.
+    "sklearn_links",
 ]
 
 templates_path = ["_templates"]
@@ -47,6 +53,9 @@ root_doc = "index"
 
 # API reference: one page per public object, methods on the class's page.
 autosummary_generate = True
+# "On this page" lists a class's methods as fit(), predict()...: with the
+# class name before each, the narrow column cut the names off.
+toc_object_entries_show_parents = "hide"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_validation_checks = set()
@@ -69,6 +78,9 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "image_scrapers": ("matplotlib",),
     "matplotlib_animations": False,
+    # No execution-times page: it loads its table scripts from CDNs, and the
+    # built site is meant to work offline.
+    "write_computation_times": False,
 }
 
 html_theme = "pydata_sphinx_theme"

@@ -2,7 +2,8 @@
 Grid search over nodes and noise_amount
 =======================================
 
-A small version of the published grid search: ``GridSearchCV`` tunes the
+A small version of the published grid search:
+:class:`~sklearn.model_selection.GridSearchCV` tunes the
 width of the hidden layer and the amount of hidden noise by 5-fold
 cross-validation on the 30 training points of the circles, and
 :func:`sknoise.plotting.plot_grid_heatmap` draws the mean CV accuracy of

@@ -6,7 +6,9 @@ Where should the noise go? This trains the grid article's network (400
 hidden units, noise 0.1) with noise at each site of
 :data:`sknoise.NOISE_SITES` that acts on the network's values, and with
 none, on the article's split of the circles, with a few seeds each. The
-:doc:`benchmarks </benchmarks>` do the same with 20 seeds and 5000 epochs.
+noise-sites benchmark (:doc:`benchmarks </benchmarks>`) trains this network
+at the same sites except ``weights``, on unscaled inputs, with 20 seeds and
+5000 epochs; weight noise is compared there in the regularizers benchmark.
 """
 
 # %%

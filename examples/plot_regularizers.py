@@ -58,8 +58,8 @@ for name, params in METHODS.items():
 # network fits its 40 points almost perfectly; every regularizer gives up
 # some training accuracy, and whether that buys test accuracy depends on its
 # strength. One untuned setting per method, as here, is a demonstration, not
-# a ranking: tune each one (``GridSearchCV``), as the regularizers benchmark
-# does, before comparing them.
+# a ranking: tune each one (:class:`~sklearn.model_selection.GridSearchCV`),
+# as the regularizers benchmark does, before comparing them.
 fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
 positions = np.arange(len(results))
 train, test = np.array(list(results.values())).T

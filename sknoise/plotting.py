@@ -1,10 +1,14 @@
 """Figures of the published experiments: learning curves, decision surfaces,
 and grid-search heat maps.
 
-matplotlib is an optional dependency (``pip install "sknoise[bench]"``); it is
-imported when a function here is called. Each function draws on the ``ax``
-it is given, or on a new figure, and returns the axes so that the caller
-decides where the figure goes (``fig.savefig``) and no display is needed.
+matplotlib is an optional dependency, imported when a function here is
+called. It comes with the ``bench`` extra: sknoise installs from a clone of
+its repository, so run ``pip install ".[bench]"`` at the clone's root (or
+install matplotlib alone).
+
+Each function draws on the ``ax`` it is given, or on a new figure, and
+returns the axes so that the caller decides where the figure goes
+(``fig.savefig``) and no display is needed.
 """
 
 import numpy as np
@@ -17,7 +21,8 @@ def _pyplot():
         import matplotlib.pyplot as plt
     except ImportError as error:  # pragma: no cover - depends on the install
         raise ImportError(
-            "sknoise.plotting needs matplotlib: pip install 'sknoise[bench]'."
+            "sknoise.plotting needs matplotlib: pip install matplotlib, or "
+            "pip install '.[bench]' in a clone of the sknoise repository."
         ) from error
     return plt
 

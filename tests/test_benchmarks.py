@@ -1,10 +1,11 @@
-"""The benchmarks' statistics agree with scikit-learn's own tools."""
+"""The benchmarks' statistics agree with scikit-learn's own tools, and their
+runs write where they should: never over the committed results by accident."""
 
 import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV
 
-from benchmarks import _common, grid_search, regularizers
+from benchmarks import _common, grid_search, memory, noise_sites, regularizers, speed
 
 
 def test_grid_evaluation_matches_gridsearchcv():
@@ -100,3 +101,128 @@ def test_regularizer_summary_marks_best_and_ties():
     assert summary["L1"]["vs_baseline"] == "worse"
     assert summary["L2"]["mean"] == np.mean(best)
     assert summary["baseline"]["gap"] == pytest.approx(1.0 - np.mean(best - 0.3))
+
+
+# ---------------------------------------------------------------------------
+# Where a run writes (no benchmark runs here: the parsers decide)
+# ---------------------------------------------------------------------------
+RESULTS, SCRATCH = _common.RESULTS_DIR, _common.SCRATCH_DIR
+SCRIPTS = [grid_search, noise_sites, regularizers, speed, memory]
+
+
+def chosen_dir(script, argv, backends=("jax",)):
+    parser = script.build_parser()
+    return parser.output_dir(parser.parse_args(argv), list(backends))
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda s: s.__name__)
+def test_quick_and_other_settings_write_to_scratch(script):
+    backends = _common.BACKENDS if script is speed else ("jax",)
+    assert chosen_dir(script, [], backends) == RESULTS
+    assert chosen_dir(script, ["--quick"], backends) == SCRATCH
+    assert chosen_dir(script, ["--seed", "1"], backends) == SCRATCH
+    assert SCRATCH.parent == RESULTS and SCRATCH != RESULTS
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda s: s.__name__)
+def test_explicit_out_always_wins(script, tmp_path):
+    assert chosen_dir(script, ["--out", str(tmp_path)]) == tmp_path
+    assert chosen_dir(script, ["--quick", "--out", str(tmp_path)]) == tmp_path
+    assert chosen_dir(script, ["--out", str(RESULTS), "--quick"]) == RESULTS
+
+
+def test_script_specific_published_runs():
+    # grid_search publishes one run and its ten-repeat version.
+    assert chosen_dir(grid_search, ["--repeats", "10"]) == RESULTS
+    assert chosen_dir(grid_search, ["--repeats", "3"]) == SCRATCH
+    assert chosen_dir(grid_search, ["--epochs", "50"]) == SCRATCH
+    # Spreading the fits out does not change the accuracies...
+    assert chosen_dir(grid_search, ["--n-jobs", "2", "--dask"]) == RESULTS
+    assert chosen_dir(regularizers, ["--n-jobs", "2"]) == RESULTS
+    assert chosen_dir(regularizers, ["--datasets", "wine"]) == SCRATCH
+    assert chosen_dir(noise_sites, ["--seeds", "5"]) == SCRATCH
+    # ... but it changes the timings.
+    both = _common.BACKENDS
+    assert chosen_dir(speed, ["--n-jobs", "2"], both) == SCRATCH
+    assert chosen_dir(speed, ["--skip-grid"], both) == SCRATCH
+    # The committed results were measured with JAX (speed: every backend).
+    assert chosen_dir(grid_search, [], ["tensorflow"]) == SCRATCH
+    assert chosen_dir(speed, ["--backend", "jax"], ["jax"]) == SCRATCH
+    # memory names its files after the contender and the backend.
+    assert chosen_dir(memory, ["--stock"], ["tensorflow"]) == RESULTS
+    assert chosen_dir(memory, ["--fits", "50"]) == SCRATCH
+
+
+def test_memory_writes_its_table_where_it_is_told(tmp_path, monkeypatch):
+    import keras
+
+    backend = keras.backend.backend()
+    # Keep select_backend's environment changes to this test, redirect the
+    # default folders, and measure nothing: where the table goes is tested.
+    monkeypatch.setenv("KERAS_BACKEND", backend)
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    monkeypatch.setattr(_common, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(_common, "SCRATCH_DIR", tmp_path / "scratch")
+    monkeypatch.setattr(memory, "measure", lambda *args: (100.0, 103.0))
+    name = f"memory_sknoise_{backend}"
+    expected = [f"{name}.csv", f"{name}.md"]
+    memory.main(["--quick", "--backend", backend])
+    assert sorted(p.name for p in (tmp_path / "scratch").iterdir()) == expected
+    memory.main(["--quick", "--backend", backend, "--out", str(tmp_path / "out")])
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == expected
+    assert not (tmp_path / "results").exists()
+    text = (tmp_path / "out" / f"{name}.md").read_text()
+    assert text.startswith("# Memory") and "| 3 |" in text
+
+
+def test_speed_table_explains_its_columns_and_shows_no_negative_zero(tmp_path):
+    contenders = [
+        ("scikeras", "no"),
+        ("scikeras", "yes"),
+        ("sknoise", "no"),
+        ("sklearn MLP", "no"),
+        ("sklearn MLP", "yes"),
+        ("floor, sknoise noise", "no"),
+    ]
+    records = [
+        {
+            "backend": "jax",
+            "contender": name,
+            "validation": validation,
+            "ms_per_epoch": 0.5,
+            "fixed_s": -0.001,  # a fixed cost just under zero, as timing noise gives
+        }
+        for name, validation in contenders
+    ]
+    rows = speed.summarise(records)
+    _, md_path = _common.write_table(rows, tmp_path, "speed", ["# Speed"])
+    table = md_path.read_text()
+    assert "-0 " not in table and "| 0 |" in table
+    assert "-0.0" not in (tmp_path / "speed.csv").read_text()
+    for column in rows[0]:
+        if column not in ("backend", "contender", "validation data"):
+            assert f"*{column}*" in speed.COLUMNS, column
+
+
+def test_result_header_facts_render_as_separate_lines():
+    lines = _common.header("A title", "jax", {"epochs": 5}, 1.0)
+    assert lines[:2] == ["# A title", ""]
+    assert len(lines) == 5 and all(line.startswith("- ") for line in lines[2:])
+
+
+def test_regularizers_figure_redraws_the_committed_table(tmp_path, capsys):
+    # --redraw rebuilds the summary from the committed per-split rows without
+    # fitting; it must give the committed table back, and draw the figure.
+    csv_path = _common.RESULTS_DIR / "regularizers.csv"
+    summary = regularizers.redraw(csv_path, tmp_path, repeats=2, seed=0)
+    committed = (_common.RESULTS_DIR / "regularizers.md").read_text().splitlines()
+    table = regularizers.table_lines(summary)
+    start = committed.index(table[0])
+    assert committed[start : start + len(table)] == table
+    assert (tmp_path / "regularizers.png").stat().st_size > 10_000
+    # Every colour and marker drawn has a legend entry.
+    handles = regularizers.figure_legend_handles()
+    colours = {h.get_color() for h in handles}
+    markers = {h.get_marker() for h in handles}
+    assert set(regularizers.FIGURE_COLOURS.values()) <= colours
+    assert set(regularizers.FIGURE_MARKERS.values()) <= markers

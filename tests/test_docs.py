@@ -146,3 +146,27 @@ def test_api_page_lists_every_public_name():
         if name not in text
     ]
     assert missing == []
+
+
+def test_sklearn_references_link_to_sklearn_pages(monkeypatch):
+    # docs/sklearn_links.py turns sklearn.* references into links without a
+    # download; a name that does not import gets no link (and the docs build
+    # warns, which -W makes an error).
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    if not (docs / "sklearn_links.py").exists():
+        pytest.skip("no docs/ here (installed package)")
+    monkeypatch.syspath_prepend(str(docs))
+    from sklearn_links import sklearn_url
+
+    base = "https://scikit-learn.org/stable"
+    page = f"{base}/modules/generated/sklearn.model_selection.GridSearchCV.html"
+    assert sklearn_url("sklearn.model_selection.GridSearchCV") == page
+    assert sklearn_url("sklearn.model_selection.GridSearchCV.fit") == (
+        f"{page}#sklearn.model_selection.GridSearchCV.fit"
+    )
+    assert sklearn_url("sklearn.set_config") == (
+        f"{base}/modules/generated/sklearn.set_config.html"
+    )
+    assert sklearn_url("sklearn.pipeline") == f"{base}/api/sklearn.pipeline.html"
+    assert sklearn_url("sklearn.pipeline.Pipelin") is None
+    assert sklearn_url("sklearn.utils._param_validation") is None
