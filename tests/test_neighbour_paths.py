@@ -104,7 +104,12 @@ class _Interrupt(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
-def _interrupt_compiled_loop(monkeypatch):
+def _interrupt_next_fit(clf, loop, monkeypatch):
+    """Make the next fit raise KeyboardInterrupt in the middle of ``loop``."""
+    if loop == "keras":
+        clf.set_params(callbacks=[_Interrupt()])
+        return
+
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
@@ -114,10 +119,7 @@ def _interrupt_compiled_loop(monkeypatch):
 @pytest.mark.parametrize("loop", ["keras", "compiled"])
 def test_an_interrupted_fresh_fit_leaves_the_estimator_unfitted(loop, monkeypatch):
     clf = NoisyMLPClassifier(**FAST)
-    if loop == "keras":
-        clf.set_params(callbacks=[_Interrupt()])
-    else:
-        _interrupt_compiled_loop(monkeypatch)
+    _interrupt_next_fit(clf, loop, monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         clf.fit(X, y)
     with pytest.raises(NotFittedError):
@@ -128,10 +130,7 @@ def test_an_interrupted_fresh_fit_leaves_the_estimator_unfitted(loop, monkeypatc
 def test_an_interrupted_continued_fit_rolls_back(loop, monkeypatch):
     clf = NoisyMLPClassifier(**FAST, warm_start=True).fit(X, y)
     before, proba = _weights(clf), clf.predict_proba(X)
-    if loop == "keras":
-        clf.set_params(callbacks=[_Interrupt()])
-    else:
-        _interrupt_compiled_loop(monkeypatch)
+    _interrupt_next_fit(clf, loop, monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         clf.fit(X, y)
     for old, new in zip(before, clf.model_.get_weights(), strict=True):
