@@ -133,7 +133,11 @@ KWARGS = """\
 
 COMMON_ATTRIBUTES = """\
     model_ : keras.Model
-        The trained network. Its noise layers are named after their site
+        The trained network (loading it saved needs ``import sknoise``, for
+        its noise layers; see ``export_model`` for one that loads anywhere).
+        Predictions do not call it: they are computed in NumPy float32 from
+        its weights, and returned as float32 for float32 input, else
+        float64. Its noise layers are named after their site
         (``input_noise``, ``hidden_noise_<i>``, ``activation_noise_<i>``),
         its dropout layers ``dropout_<i>``.
     history_ : dict of str to list of float
@@ -144,6 +148,23 @@ COMMON_ATTRIBUTES = """\
         training (``warm_start``, ``partial_fit``) appends to it.
     n_iter_ : int
         Epochs trained since the network was built.
+    t_ : int
+        Training samples seen since the network was built (epochs times
+        rows trained on, after any early-stopping hold-out).
+    loss_curve_ : list of float
+        The training loss of every epoch (``history_["loss"]``), penalties
+        included, as in scikit-learn's MLP.
+    best_loss_ : float or None
+        The smallest entry of ``loss_curve_``; None with early stopping.
+    validation_scores_ : list of float or None
+        With early stopping, the validation score of every epoch:
+        accuracy for a classifier, R² for a regressor (variance-weighted
+        over several outputs); None otherwise.
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``; None without early stopping.
+    out_activation_ : str
+        The output activation, in scikit-learn's names: "logistic",
+        "softmax" or "identity".
     noise_sites_ : tuple of str
         The canonical noise sites used, e.g. ``("input", "hidden")``.
     n_features_in_ : int

@@ -535,7 +535,9 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
     A Keras network built from the constructor parameters and trained with
     Gaussian noise injected at ``noise_site``. Binary problems use one sigmoid
     output and binary cross-entropy, multiclass problems a softmax and
-    categorical cross-entropy.
+    categorical cross-entropy, multilabel problems (``y`` a 2-D 0/1
+    indicator matrix) one sigmoid per label and binary cross-entropy on
+    each, as scikit-learn's MLP.
 
     Parameters
     ----------
@@ -548,9 +550,12 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels.
+        Class labels; for multilabel targets, the label indices
+        ``0 .. n_outputs_ - 1``.
     n_classes_ : int
-        Number of classes.
+        Number of classes (not set for multilabel targets).
+    n_outputs_ : int
+        Number of labels (multilabel targets only).
 {COMMON_ATTRIBUTES}
 
     See Also
