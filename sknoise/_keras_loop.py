@@ -10,6 +10,7 @@ only when this path runs.
 
 import contextlib
 import random
+import threading
 
 import numpy as np
 from scikeras.wrappers import BaseWrapper
@@ -20,25 +21,62 @@ from ._backend import import_keras
 keras = import_keras()
 
 
+# Keras' fit shuffles arrays with global random state and takes no seed:
+# NumPy's global generator on JAX (and the other non-TensorFlow backends),
+# TensorFlow's global seed on TensorFlow, read when fit builds its tf.data
+# pipeline. A seeded fit holds this lock while that state is its own.
+_GLOBAL_RANDOM_STATE = threading.RLock()
+
+
 @contextlib.contextmanager
 def _seeded(seed):
-    """Seed Keras' fit (batch shuffling) without leaking into user RNG state.
+    """Seed Keras' fit (batch shuffling) without touching the user's state.
 
-    ``keras.utils.set_random_seed`` seeds Python's ``random``, NumPy's global
-    generator and the backend; the first two are restored afterwards.
+    For the block, the global state the backend's shuffling reads is seeded
+    with ``seed``, under a lock, so that fits in several threads do not seed
+    each other's; afterwards the user's state is back exactly as it was.
+    ``seed=None`` leaves Keras to its global state, as ``random_state=None``
+    does everywhere.
     """
     if seed is None:
         yield
         return
+    if keras.backend.backend() == "tensorflow":
+        seeding = _tensorflow_global_seed(seed)
+    else:
+        seeding = _numpy_global_seed(seed)
+    with _GLOBAL_RANDOM_STATE, seeding:
+        yield
+
+
+@contextlib.contextmanager
+def _numpy_global_seed(seed):
     # The legacy global generator is exactly the state to give back.
-    python_state = random.getstate()
-    numpy_state = np.random.get_state()  # noqa: NPY002
-    keras.utils.set_random_seed(seed)
+    state = np.random.get_state()  # noqa: NPY002
+    np.random.seed(seed)  # noqa: NPY002
     try:
         yield
     finally:
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)  # noqa: NPY002
+        np.random.set_state(state)  # noqa: NPY002
+
+
+@contextlib.contextmanager
+def _tensorflow_global_seed(seed):
+    """TensorFlow's global seed is ``seed`` in the block, the user's after.
+
+    Set on the eager context directly: ``tf.random.set_seed`` also clears
+    TensorFlow's kernel cache, which restarts the sequences of the user's
+    random ops, so their state could not be given back.
+    """
+    from tensorflow.python.eager import context
+
+    eager = context.context()
+    saved = eager._seed, getattr(eager, "_rng", None)
+    eager._seed, eager._rng = seed, random.Random(seed)
+    try:
+        yield
+    finally:
+        eager._seed, eager._rng = saved
 
 
 class EarlyStoppingCallback(keras.callbacks.Callback):
