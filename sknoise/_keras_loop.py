@@ -28,25 +28,52 @@ keras = import_keras()
 _GLOBAL_RANDOM_STATE = threading.RLock()
 
 
+def _derived_seed(*words):
+    """A 32-bit seed mixed from non-negative integers."""
+    return int(np.random.SeedSequence([int(w) for w in words]).generate_state(1)[0])
+
+
 @contextlib.contextmanager
-def _seeded(seed):
+def _seeded(seed, step):
     """Seed Keras' fit (batch shuffling) without touching the user's state.
 
     For the block, the global state the backend's shuffling reads is seeded
-    with ``seed``, under a lock, so that fits in several threads do not seed
-    each other's; afterwards the user's state is back exactly as it was.
-    ``seed=None`` leaves Keras to its global state, as ``random_state=None``
-    does everywhere.
+    from ``seed`` and ``step``, the optimizer's step count when the call
+    starts -- both saved with the model, so that a restored copy continues
+    as the original does, and each call shuffles afresh -- under a lock, so
+    that fits in several threads do not seed each other's; afterwards the
+    user's state is back exactly as it was. ``seed=None`` leaves Keras to
+    its global state, as ``random_state=None`` does everywhere.
     """
     if seed is None:
         yield
         return
+    call_seed = _derived_seed(seed, step, 0)
     if keras.backend.backend() == "tensorflow":
-        seeding = _tensorflow_global_seed(seed)
+        seeding = _tensorflow_global_seed(call_seed)
     else:
-        seeding = _numpy_global_seed(seed)
+        seeding = _numpy_global_seed(call_seed)
     with _GLOBAL_RANDOM_STATE, seeding:
         yield
+
+
+class _SeedEachEpoch(keras.callbacks.Callback):
+    """Seed NumPy's global generator as each epoch begins (non-TensorFlow
+    backends), from ``seed``, ``step`` and the epoch.
+
+    Keras draws an epoch's shuffle from it right after ``on_epoch_begin``.
+    Seeded per epoch, the order depends on nothing else: not on how many
+    draws Keras made before, one more when it first trains a restored model.
+    Runs inside :func:`_seeded`, which gives the user's state back.
+    """
+
+    def __init__(self, seed, step):
+        super().__init__()
+        self.seed = seed
+        self.step = step
+
+    def on_epoch_begin(self, epoch, logs=None):
+        np.random.seed(_derived_seed(self.seed, self.step, epoch + 1))  # noqa: NPY002
 
 
 @contextlib.contextmanager
@@ -124,6 +151,11 @@ def train(model, config, data, *, seed):
     callbacks = list(config.callbacks)
     if config.early_stopping is not None:
         callbacks.append(EarlyStoppingCallback(config.early_stopping))
+    step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    if seed is not None and keras.backend.backend() != "tensorflow":
+        # Last, so that the user's callbacks cannot draw between this
+        # seeding and the shuffle.
+        callbacks.append(_SeedEachEpoch(seed, step))
     # No random_state for scikeras: its seeding context switches on
     # TensorFlow's global op determinism, which made fits fail at random
     # ("Random ops require a seed"); ``_seeded`` seeds the fit instead.
@@ -135,7 +167,7 @@ def train(model, config, data, *, seed):
         epochs=config.epochs,
         **config.keras_fit_params,
     )
-    with _seeded(seed):
+    with _seeded(seed, step):
         engine.fit(
             data.x,
             data.y,

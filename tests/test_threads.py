@@ -139,3 +139,16 @@ def test_a_fit_sets_no_tensorflow_global_seed(loop):
     tf.random.set_seed(None)
     _fit(loop, 0)
     assert tf.compat.v1.get_seed(None) == (None, None)
+
+
+# Seeding the Keras loop from state saved with the model also makes a copy
+# continue exactly like the original, as the compiled loop does.
+@pytest.mark.parametrize("shuffle", [True, "batch"])
+def test_a_pickled_copy_continues_the_keras_loop_like_the_original(shuffle):
+    import pickle
+
+    clf = _fit("keras", 0, warm_start=True, fit__shuffle=shuffle)
+    copy = pickle.loads(pickle.dumps(clf))
+    clf.fit(X, y)
+    copy.fit(X, y)
+    np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
