@@ -1,14 +1,22 @@
 """Import Keras (and scikeras) without TensorFlow's start-up chatter.
 
 TensorFlow 2.21 writes a handful of informational lines straight to the
-process's stderr file descriptor while it is imported and when it first looks
-for devices. They are written before absl's logging is initialised, so
-``TF_CPP_MIN_LOG_LEVEL`` does not silence them, and the library must not set
-environment variables for its user anyway. Instead, stderr is captured at the
-file-descriptor level for the duration of the import (and of the Keras
-training call, where tf.data prints one more such line), the known-benign lines
-are dropped and everything else is written back, so real warnings and errors
-still reach the user.
+process's stderr file descriptor: while it is imported, when it first looks
+for devices, and when XLA compiles for the first time. They come from its C++
+logging, which ``TF_CPP_MIN_LOG_LEVEL`` alone controls, and the library must
+not set environment variables for its user. Instead, stderr is captured at
+the file-descriptor level at those moments only, each once per process and
+under a lock: the first :func:`import_keras` (the import and the device
+query), and the first :func:`quiet_tensorflow` block on TensorFlow, which
+compiles a trivial XLA function before the fit's own program. The
+known-benign lines are dropped and everything else is written back, so real
+warnings and errors still reach the user.
+
+Otherwise nothing here touches the process's streams: fits may run in
+threads, and what the user's code writes to stderr during a fit goes out at
+once. (Doing the XLA warm-up at import instead would cost about 0.1 s but
+would start TensorFlow's runtime, after which ``tf.config.threading`` and
+device settings can no longer be changed.)
 """
 
 import contextlib
@@ -18,6 +26,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 
 # Lines TensorFlow prints on every import on a CPU-only machine. Each pattern
 # is matched against one line of the captured output.
@@ -27,10 +36,12 @@ _BENIGN_LINES = (
     re.compile(r"^I\d{4} .*\] Could not find cuda drivers on your machine"),
     re.compile(r"^I\d{4} .*\] This TensorFlow binary is optimized to use available"),
     re.compile(r"^To enable the following instructions: .* rebuild TensorFlow"),
-    # tf.data, on the first Keras fit: TensorFlow's own graph carries an
-    # attribute its runtime does not know; TensorFlow ignores it, as it says.
+    # tf.data: TensorFlow's own graph carries an attribute its runtime does
+    # not know, and TensorFlow ignores it. Seen at the first Keras fit with
+    # earlier builds; 2.21 does not print it there, and fits are no longer
+    # captured, so it is dropped only inside the start-up captures.
     re.compile(r"^E\d{4} .*\] NodeDef mentions attribute use_unbounded_threadpool"),
-    # XLA, when it compiles sknoise's training loop for the first time.
+    # XLA, when it compiles for the first time (see _initialise_xla_quietly).
     re.compile(r"^I\d{4} .*\] XLA service .* initialized for platform Host"),
     re.compile(r"^I\d{4} .*\]   StreamExecutor \[\d+\]: Host, Default Version"),
     re.compile(r"^I\d{4} .*\] disabling MLIR crash reproducer"),
@@ -56,20 +67,32 @@ def filter_tensorflow_noise(text):
 
 
 class _RetracingFilter(logging.Filter):
-    """Drop TensorFlow's tf.function retracing warning.
+    """Drop TensorFlow's tf.function retracing warning, in one thread.
 
     Every fit builds a new network, so Keras traces a new training function
     per fit by design; in a grid search TensorFlow then warns about "excessive
     retracing", advice that does not apply and that the user cannot act on.
+    Records logged by other threads pass: they are not sknoise's.
     """
 
+    def __init__(self):
+        super().__init__()
+        self.thread = threading.get_ident()
+
     def filter(self, record):
-        return "triggered tf.function retracing" not in record.getMessage()
+        return (
+            threading.get_ident() != self.thread
+            or "triggered tf.function retracing" not in record.getMessage()
+        )
 
 
 @contextlib.contextmanager
 def _filtered_stderr_descriptor():
-    """Capture fd 2, then replay it through :func:`filter_tensorflow_noise`."""
+    """Capture fd 2, then replay it through :func:`filter_tensorflow_noise`.
+
+    It swaps the process-wide descriptor: only ever call it holding
+    ``_ONCE``, for one-time start-up work.
+    """
     try:
         stderr_fd = sys.stderr.fileno()
     except (AttributeError, OSError, ValueError):
@@ -96,20 +119,11 @@ def _filtered_stderr_descriptor():
                 sys.stderr.flush()
 
 
-@contextlib.contextmanager
-def quiet_tensorflow():
-    """Silence TensorFlow's known-benign output for the duration of a block.
-
-    Not thread-safe: it swaps the process-wide stderr descriptor.
-    """
-    tensorflow_logger = logging.getLogger("tensorflow")
-    retracing_filter = _RetracingFilter()
-    tensorflow_logger.addFilter(retracing_filter)
-    try:
-        with _filtered_stderr_descriptor():
-            yield
-    finally:
-        tensorflow_logger.removeFilter(retracing_filter)
+# Guards the one-time start-up work below, so that a first use from several
+# threads at once captures stderr once, not in overlapping swaps.
+_ONCE = threading.RLock()
+_keras = None
+_xla_ready = False
 
 
 def import_keras():
@@ -118,9 +132,16 @@ def import_keras():
     The backend is whatever the user selected with ``KERAS_BACKEND`` (or
     Keras' own configuration); this function never chooses one.
     """
-    if "keras" in sys.modules:
-        return sys.modules["keras"]
-    with quiet_tensorflow():
+    global _keras
+    if _keras is None:
+        with _ONCE:
+            if _keras is None:
+                _keras = _import_keras_quietly()
+    return _keras
+
+
+def _import_keras_quietly():
+    with _filtered_stderr_descriptor():
         import keras
 
         # TensorFlow is imported whatever the backend: scikeras imports it
@@ -133,3 +154,54 @@ def import_keras():
             # machine without CUDA; do it now, inside the filter.
             tf.config.list_physical_devices()
     return keras
+
+
+def _tanh(x):
+    import tensorflow as tf
+
+    return tf.math.tanh(x)
+
+
+def _initialise_xla_quietly():
+    """On TensorFlow, compile a trivial function with XLA, once, under the
+    filter: XLA (and, for ``tanh``, MLIR) log their one-time start-up lines
+    then rather than at the fit's own compilation, where they would have to
+    be captured for the whole fit."""
+    global _xla_ready
+    if _xla_ready:
+        return
+    with _ONCE:
+        if _xla_ready:
+            return
+        if import_keras().backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            with _filtered_stderr_descriptor():
+                try:
+                    tf.function(_tanh, jit_compile=True, autograph=False)(
+                        tf.constant(0.0)
+                    )
+                except Exception:
+                    # Only a warm-up: where XLA cannot compile, the fit's
+                    # own compilation reports why.
+                    pass
+        _xla_ready = True
+
+
+@contextlib.contextmanager
+def quiet_tensorflow():
+    """Silence TensorFlow's known-benign output during a fit in this thread.
+
+    The first call does the one-time XLA warm-up (see the module docstring);
+    then only log records are filtered -- the retracing warning, when this
+    thread logs it -- and the process's streams are left alone, so blocks may
+    run in several threads at once.
+    """
+    _initialise_xla_quietly()
+    tensorflow_logger = logging.getLogger("tensorflow")
+    retracing_filter = _RetracingFilter()
+    tensorflow_logger.addFilter(retracing_filter)
+    try:
+        yield
+    finally:
+        tensorflow_logger.removeFilter(retracing_filter)

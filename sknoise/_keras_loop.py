@@ -10,6 +10,7 @@ only when this path runs.
 
 import contextlib
 import random
+import threading
 
 import numpy as np
 from scikeras.wrappers import BaseWrapper
@@ -20,25 +21,89 @@ from ._backend import import_keras
 keras = import_keras()
 
 
-@contextlib.contextmanager
-def _seeded(seed):
-    """Seed Keras' fit (batch shuffling) without leaking into user RNG state.
+# Keras' fit shuffles arrays with global random state and takes no seed:
+# NumPy's global generator on JAX (and the other non-TensorFlow backends),
+# TensorFlow's global seed on TensorFlow, read when fit builds its tf.data
+# pipeline. A seeded fit holds this lock while that state is its own.
+_GLOBAL_RANDOM_STATE = threading.RLock()
 
-    ``keras.utils.set_random_seed`` seeds Python's ``random``, NumPy's global
-    generator and the backend; the first two are restored afterwards.
+
+def _derived_seed(*words):
+    """A 32-bit seed mixed from non-negative integers."""
+    return int(np.random.SeedSequence([int(w) for w in words]).generate_state(1)[0])
+
+
+@contextlib.contextmanager
+def _seeded(seed, step):
+    """Seed Keras' fit (batch shuffling) without touching the user's state.
+
+    For the block, the global state the backend's shuffling reads is seeded
+    from ``seed`` and ``step``, the optimizer's step count when the call
+    starts -- both saved with the model, so that a restored copy continues
+    as the original does, and each call shuffles afresh -- under a lock, so
+    that fits in several threads do not seed each other's; afterwards the
+    user's state is back exactly as it was. ``seed=None`` leaves Keras to
+    its global state, as ``random_state=None`` does everywhere.
     """
     if seed is None:
         yield
         return
+    call_seed = _derived_seed(seed, step, 0)
+    if keras.backend.backend() == "tensorflow":
+        seeding = _tensorflow_global_seed(call_seed)
+    else:
+        seeding = _numpy_global_seed(call_seed)
+    with _GLOBAL_RANDOM_STATE, seeding:
+        yield
+
+
+class _SeedEachEpoch(keras.callbacks.Callback):
+    """Seed NumPy's global generator as each epoch begins (non-TensorFlow
+    backends), from ``seed``, ``step`` and the epoch.
+
+    Keras draws an epoch's shuffle from it right after ``on_epoch_begin``.
+    Seeded per epoch, the order depends on nothing else: not on how many
+    draws Keras made before, one more when it first trains a restored model.
+    Runs inside :func:`_seeded`, which gives the user's state back.
+    """
+
+    def __init__(self, seed, step):
+        super().__init__()
+        self.seed = seed
+        self.step = step
+
+    def on_epoch_begin(self, epoch, logs=None):
+        np.random.seed(_derived_seed(self.seed, self.step, epoch + 1))  # noqa: NPY002
+
+
+@contextlib.contextmanager
+def _numpy_global_seed(seed):
     # The legacy global generator is exactly the state to give back.
-    python_state = random.getstate()
-    numpy_state = np.random.get_state()  # noqa: NPY002
-    keras.utils.set_random_seed(seed)
+    state = np.random.get_state()  # noqa: NPY002
+    np.random.seed(seed)  # noqa: NPY002
     try:
         yield
     finally:
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)  # noqa: NPY002
+        np.random.set_state(state)  # noqa: NPY002
+
+
+@contextlib.contextmanager
+def _tensorflow_global_seed(seed):
+    """TensorFlow's global seed is ``seed`` in the block, the user's after.
+
+    Set on the eager context directly: ``tf.random.set_seed`` also clears
+    TensorFlow's kernel cache, which restarts the sequences of the user's
+    random ops, so their state could not be given back.
+    """
+    from tensorflow.python.eager import context
+
+    eager = context.context()
+    saved = eager._seed, getattr(eager, "_rng", None)
+    eager._seed, eager._rng = seed, random.Random(seed)
+    try:
+        yield
+    finally:
+        eager._seed, eager._rng = saved
 
 
 class EarlyStoppingCallback(keras.callbacks.Callback):
@@ -86,6 +151,11 @@ def train(model, config, data, *, seed):
     callbacks = list(config.callbacks)
     if config.early_stopping is not None:
         callbacks.append(EarlyStoppingCallback(config.early_stopping))
+    step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    if seed is not None and keras.backend.backend() != "tensorflow":
+        # Last, so that the user's callbacks cannot draw between this
+        # seeding and the shuffle.
+        callbacks.append(_SeedEachEpoch(seed, step))
     # No random_state for scikeras: its seeding context switches on
     # TensorFlow's global op determinism, which made fits fail at random
     # ("Random ops require a seed"); ``_seeded`` seeds the fit instead.
@@ -97,7 +167,7 @@ def train(model, config, data, *, seed):
         epochs=config.epochs,
         **config.keras_fit_params,
     )
-    with _seeded(seed):
+    with _seeded(seed, step):
         engine.fit(
             data.x,
             data.y,

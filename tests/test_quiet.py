@@ -70,3 +70,32 @@ def test_retracing_warning_is_dropped_inside_the_guard_only(caplog):
         "a real TensorFlow warning",
         message,
     ]
+
+
+def test_retracing_warning_of_other_threads_is_kept(caplog):
+    import logging
+    import threading
+
+    from sknoise._backend import quiet_tensorflow
+
+    logger = logging.getLogger("tensorflow")
+    message = "5 out of the last 13 calls to <f> triggered tf.function retracing."
+    other = threading.Thread(target=logger.warning, args=(message,))
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        with quiet_tensorflow():
+            other.start()
+            other.join()
+    assert [r.getMessage() for r in caplog.records] == [message]
+
+
+def test_a_quiet_block_leaves_the_stderr_descriptor_alone(monkeypatch, tmp_path):
+    from sknoise._backend import quiet_tensorflow
+
+    # A stream with a real descriptor, as a terminal's stderr has (pytest's
+    # capture has none).
+    with open(tmp_path / "stderr", "w") as stream:
+        monkeypatch.setattr(sys, "stderr", stream)
+        before = os.fstat(stream.fileno())
+        with quiet_tensorflow():
+            inside = os.fstat(stream.fileno())
+    assert (inside.st_dev, inside.st_ino) == (before.st_dev, before.st_ino)
