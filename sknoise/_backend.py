@@ -141,19 +141,61 @@ def import_keras():
 
 
 def _import_keras_quietly():
+    global _tensorflow_started
     with _filtered_stderr_descriptor():
         import keras
 
-        # TensorFlow is imported whatever the backend: scikeras imports it
-        # (when installed) for its seeding helpers, so it is better done here,
-        # under the filter.
-        if importlib.util.find_spec("tensorflow") is not None:
-            import tensorflow as tf
-
-            # The first device query is what prints the cuInit failure on a
-            # machine without CUDA; do it now, inside the filter.
-            tf.config.list_physical_devices()
+        if keras.backend.backend() == "tensorflow":
+            _start_tensorflow()
+            _tensorflow_started = True
     return keras
+
+
+def _start_tensorflow():
+    import tensorflow as tf
+
+    # The first device query is what prints the cuInit failure on a machine
+    # without CUDA; do it now, inside the filter.
+    tf.config.list_physical_devices()
+
+
+_tensorflow_started = False
+_scikeras_wrappers = None
+
+
+def start_tensorflow_quietly():
+    """Import TensorFlow, if installed, once and under the filter.
+
+    On the TensorFlow backend :func:`import_keras` has done it. On another
+    backend ``import sknoise`` leaves TensorFlow out, but Keras imports it
+    (when installed) the first time it serialises a layer -- to clone, save
+    or load a network -- and scikeras imports it: callers about to do that
+    call this first, so that its start-up lines are filtered then.
+    """
+    global _tensorflow_started
+    if _tensorflow_started:
+        return
+    import_keras()
+    with _ONCE:
+        if not _tensorflow_started:
+            if importlib.util.find_spec("tensorflow") is not None:
+                with _filtered_stderr_descriptor():
+                    _start_tensorflow()
+            _tensorflow_started = True
+
+
+def import_scikeras_wrappers():
+    """Import and return ``scikeras.wrappers``, quietly the first time."""
+    global _scikeras_wrappers
+    if _scikeras_wrappers is None:
+        start_tensorflow_quietly()
+        with _ONCE:
+            if _scikeras_wrappers is None:
+                with _filtered_stderr_descriptor():
+                    import scikeras.wrappers
+
+                _scikeras_wrappers = scikeras.wrappers
+    return _scikeras_wrappers
 
 
 def _tanh(x):
@@ -192,11 +234,13 @@ def _initialise_xla_quietly():
 def quiet_tensorflow():
     """Silence TensorFlow's known-benign output during a fit in this thread.
 
-    The first call does the one-time XLA warm-up (see the module docstring);
-    then only log records are filtered -- the retracing warning, when this
-    thread logs it -- and the process's streams are left alone, so blocks may
-    run in several threads at once.
+    The first call starts TensorFlow quietly (see
+    :func:`start_tensorflow_quietly`) and does the one-time XLA warm-up (see
+    the module docstring); then only log records are filtered -- the
+    retracing warning, when this thread logs it -- and the process's streams
+    are left alone, so blocks may run in several threads at once.
     """
+    start_tensorflow_quietly()
     _initialise_xla_quietly()
     tensorflow_logger = logging.getLogger("tensorflow")
     retracing_filter = _RetracingFilter()

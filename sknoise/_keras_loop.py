@@ -13,10 +13,9 @@ import random
 import threading
 
 import numpy as np
-from scikeras.wrappers import BaseWrapper
 
 from . import _early_stopping
-from ._backend import import_keras
+from ._backend import import_keras, import_scikeras_wrappers
 
 keras = import_keras()
 
@@ -159,7 +158,7 @@ def train(model, config, data, *, seed):
     # No random_state for scikeras: its seeding context switches on
     # TensorFlow's global op determinism, which made fits fail at random
     # ("Random ops require a seed"); ``_seeded`` seeds the fit instead.
-    engine = BaseWrapper(
+    engine = import_scikeras_wrappers().BaseWrapper(
         model=model,
         batch_size=config.batch_size,
         verbose=config.verbose,

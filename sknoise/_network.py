@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._backend import import_keras
+from ._backend import import_keras, start_tensorflow_quietly
 from ._layers import Dense, Dropout, GaussianNoise
 from ._targets import METRIC_KEY
 
@@ -168,6 +168,7 @@ def model_to_bytes(model):
     """The network, its optimizer state and its compile settings, as the
     bytes of a ``.keras`` archive (Keras' own format)."""
     keras = import_keras()
+    start_tensorflow_quietly()  # Keras' serialisation imports it
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
         keras.saving.save_model(model, path)
@@ -177,6 +178,7 @@ def model_to_bytes(model):
 def model_from_bytes(archive):
     """The network saved by :func:`model_to_bytes`, compiled."""
     keras = import_keras()
+    start_tensorflow_quietly()  # Keras' serialisation imports it
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
         path.write_bytes(archive)

@@ -5,6 +5,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from sknoise._backend import filter_tensorflow_noise
 
 TENSORFLOW_STARTUP = """\
@@ -99,3 +101,35 @@ def test_a_quiet_block_leaves_the_stderr_descriptor_alone(monkeypatch, tmp_path)
         with quiet_tensorflow():
             inside = os.fstat(stream.fileno())
     assert (inside.st_dev, inside.st_ino) == (before.st_dev, before.st_ino)
+
+
+def test_on_jax_import_leaves_tensorflow_out_and_fits_keep_it_quiet():
+    pytest.importorskip("jax")
+    script = textwrap.dedent(
+        """
+        import sys
+        import numpy as np
+        import sknoise
+        print("after import:", "tensorflow" in sys.modules)
+        X = np.random.default_rng(0).normal(size=(20, 2))
+        clf = sknoise.NoisyMLPClassifier(nodes=4, epochs=2, random_state=0)
+        clf.fit(X, [0, 1] * 10)
+        print("after a compiled fit:", "tensorflow" in sys.modules)
+        clf.set_params(training_loop="keras").fit(X, [0, 1] * 10)
+        print("after a Keras fit:", "tensorflow" in sys.modules)
+        """
+    )
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env,
+        timeout=600, check=True,
+    )  # fmt: skip
+    # Keras itself imports TensorFlow, when installed, the first time it
+    # clones or saves a layer, as a fit does: quietly, then.
+    assert run.stdout.split("\n")[:3] == [
+        "after import: False",
+        "after a compiled fit: True",
+        "after a Keras fit: True",
+    ]
+    assert "cuda" not in run.stderr.lower() and "I0000" not in run.stderr, run.stderr
