@@ -237,6 +237,11 @@ def test_string_labels_multiclass(circles):
     clf = NoisyMLPClassifier(**FAST).fit(X, y)
     proba = clf.predict_proba(X)
     assert proba.shape == (100, 3)
+    # float32 input gives float32 probabilities, as scikit-learn's MLP;
+    # float64 input gives rows that sum to one in float64.
+    assert proba.dtype == np.float32
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-6)
+    proba = clf.predict_proba(X.astype(np.float64))
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)
     assert list(clf.classes_) == ["high", "low", "mid"]
     assert set(clf.predict(X)) <= set(clf.classes_)
