@@ -10,7 +10,7 @@ by :mod:`._network`, and the epochs run in sknoise's compiled loop
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
@@ -29,7 +29,7 @@ from ._config import (
     divergence_hints,
 )
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, KWARGS
-from ._inference import InferenceNetwork
+from ._fitted import record_fit
 from ._network import (
     apply_settings,
     build_network,
@@ -47,14 +47,6 @@ from ._targets import (
 )
 
 keras = import_keras()
-
-
-#: scikit-learn's names of the output activations (``out_activation_``).
-_SKLEARN_ACTIVATION = {
-    "sigmoid": "logistic",
-    "softmax": "softmax",
-    "linear": "identity",
-}
 
 
 class _NoisyMLPBase(BaseEstimator):
@@ -351,42 +343,8 @@ class _NoisyMLPBase(BaseEstimator):
         with quiet_tensorflow():
             history = self._run_epochs(config, kept.structure, data)
         self._check_converged(config, history, data)
-        self._record(config, history, data)
+        record_fit(self, config, history, data)
         return self
-
-    def _record(self, config, history, data):
-        """Fitted attributes after a successful call: the history, the
-        scikit-learn MLP's attributes and the NumPy inference network."""
-        self.history_ = {
-            key: self.history_.get(key, []) + values for key, values in history.items()
-        }
-        self.n_iter_ += len(history["loss"])
-        self.t_ += len(history["loss"]) * len(data.x)
-        self.loss_curve_ = list(self.history_["loss"])
-        self.out_activation_ = _SKLEARN_ACTIVATION[
-            self.target_encoder_.output_activation_
-        ]
-        if config.early_stopping is None:
-            self.best_loss_ = min(self.loss_curve_)
-            self.validation_scores_ = self.best_validation_score_ = None
-        else:
-            # scikit-learn's MLP: the held-out score, no best training loss.
-            self.best_loss_ = None
-            scores = self._validation_scores(history, data)
-            self.validation_scores_ = (self.validation_scores_ or []) + scores
-            self.best_validation_score_ = max(self.validation_scores_, default=None)
-        self._forward = InferenceNetwork.from_model(self.model_)
-
-    def _validation_scores(self, history, data):
-        """Per-epoch validation scores with scikit-learn's meaning: accuracy
-        for classifiers, R² for regressors (variance-weighted over several
-        outputs, the R² the mean squared error determines)."""
-        if data.validation is None:
-            return []
-        if is_classifier(self):
-            return list(history["val_accuracy"])
-        variance = float(np.var(data.validation[1], axis=0).mean())
-        return [1.0 - loss / variance for loss in history["val_loss"]]
 
     def _training_data(self, X, y, sample_weight, validation_data):
         """The encoded targets, weights and validation data of a fit."""
