@@ -13,7 +13,7 @@ tuples: :class:`Params`, :class:`LoopState`, :class:`LoopData`,
 import importlib
 from typing import NamedTuple
 
-from . import _early_stopping
+from . import _compilation_cache, _early_stopping
 from ._backend import import_keras
 from ._noise import noisy_target_loss, step_seed
 from ._random import uniform
@@ -77,6 +77,9 @@ def _compile(function):
     if keras.backend.backend() == "jax":
         import jax
 
+        # An opt-in persistent cache (SKNOISE_COMPILATION_CACHE) takes
+        # effect here, before JAX compiles the loop at its first call.
+        _compilation_cache.apply_environment()
         return jax.jit(function)
     import tensorflow as tf
 
