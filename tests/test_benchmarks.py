@@ -5,7 +5,15 @@ import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV
 
-from benchmarks import _common, grid_search, memory, noise_sites, regularizers, speed
+from benchmarks import (
+    _common,
+    everyday,
+    grid_search,
+    memory,
+    noise_sites,
+    regularizers,
+    speed,
+)
 
 
 def test_grid_evaluation_matches_gridsearchcv():
@@ -107,7 +115,9 @@ def test_regularizer_summary_marks_best_and_ties():
 # Where a run writes (no benchmark runs here: the parsers decide)
 # ---------------------------------------------------------------------------
 RESULTS, SCRATCH = _common.RESULTS_DIR, _common.SCRATCH_DIR
-SCRIPTS = [grid_search, noise_sites, regularizers, speed, memory]
+SCRIPTS = [grid_search, noise_sites, regularizers, speed, memory, everyday]
+# The committed tables of these two time every installed backend.
+EVERY_BACKEND = (speed, everyday)
 
 
 def chosen_dir(script, argv, backends=("jax",)):
@@ -117,7 +127,7 @@ def chosen_dir(script, argv, backends=("jax",)):
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda s: s.__name__)
 def test_quick_and_other_settings_write_to_scratch(script):
-    backends = _common.BACKENDS if script is speed else ("jax",)
+    backends = _common.BACKENDS if script in EVERY_BACKEND else ("jax",)
     assert chosen_dir(script, [], backends) == RESULTS
     assert chosen_dir(script, ["--quick"], backends) == SCRATCH
     assert chosen_dir(script, ["--seed", "1"], backends) == SCRATCH
@@ -226,3 +236,47 @@ def test_regularizers_figure_redraws_the_committed_table(tmp_path, capsys):
     markers = {h.get_marker() for h in handles}
     assert set(regularizers.FIGURE_COLOURS.values()) <= colours
     assert set(regularizers.FIGURE_MARKERS.values()) <= markers
+
+
+def everyday_records(backend, compiled_with_cache):
+    """What the everyday benchmark's fresh processes report, made up."""
+    keras_run = {"import_keras_s": 2.0, "import_tensorflow_s": 1.5}
+    first_fit = {
+        "import_sknoise_s": 2.5,
+        "first_fit_s": 3.0,
+        "second_fit_s": 0.5,
+        "trace_s": 1.0,
+        "compile_s": 1.0,
+        "compiled": 4,
+        "loaded": 0,
+    }
+    full = {
+        **first_fit,
+        "predict_s": 0.0004,
+        "sklearn_predict_s": 0.0002,
+        "epoch_s": 0.05,
+        "sklearn_epoch_s": 0.2,
+        "sklearn_epoch_one_thread_s": 0.08,
+    }
+    warm = {**first_fit, "first_fit_s": 1.5, "compiled": compiled_with_cache}
+    runs = [({**keras_run}, "keras"), (full, "no cache")]
+    runs += [(first_fit, "cache, first process"), (warm, "cache, second process")]
+    return [{**record, "backend": backend, "run": run} for record, run in runs]
+
+
+def test_everyday_table_judges_each_target():
+    records = everyday_records("jax", compiled_with_cache=0)
+    records += everyday_records("tensorflow", compiled_with_cache=4)
+    rows = everyday.summarise(records, "5,000 x 50")
+    assert len(rows) == 12  # six measures per backend, as CI expects
+    met = {(row["backend"], row["measure"]): row["met"] for row in rows}
+    # 0.5 s beyond Keras' 2 s; only JAX has an import target.
+    assert met["jax", "import sknoise beyond keras (s)"] == "yes"
+    assert met["tensorflow", "import sknoise beyond keras (s)"] == ""
+    assert met["jax", "one-row predict_proba (ms)"] == "yes"  # 2x
+    # 50 ms against the faster of scikit-learn's 200 and 80 ms: 0.625x.
+    assert met["jax", "per epoch, 5,000 x 50 (ms)"] == "no"
+    assert met["jax", "first fit, cache, second process (s)"] == "yes"
+    assert met["tensorflow", "first fit, cache, second process (s)"] == "no"
+    epoch = next(row for row in rows if row["measure"].startswith("per epoch"))
+    assert epoch["reference"] == 80.0 and epoch["ratio"] == 0.625

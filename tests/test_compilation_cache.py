@@ -120,3 +120,23 @@ def test_tensorflow_keeps_nothing_on_disk_and_says_so(tmp_path, monkeypatch):
     assert root == (tmp_path / "cache").absolute()
     assert os.environ[ENV] == str(root)
     assert list(root.iterdir()) == []
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("jax") is None, reason="JAX is not installed"
+)
+def test_a_directory_already_given_to_jax_wins_over_the_variable(tmp_path):
+    import jax
+
+    names = ("jax_compilation_cache_dir", "jax_persistent_cache_min_compile_time_secs")
+    saved = {name: getattr(jax.config, name) for name in names}
+    try:  # nothing compiles meanwhile, so JAX never opens either directory
+        jax.config.update("jax_compilation_cache_dir", str(tmp_path / "mine"))
+        used = _compilation_cache._use_jax_cache(tmp_path / "other", replace=False)
+        assert used == tmp_path / "mine"
+        assert jax.config.jax_compilation_cache_dir == str(tmp_path / "mine")
+        assert getattr(jax.config, names[1]) == saved[names[1]]
+        assert not (tmp_path / "other").exists()
+    finally:
+        for name, value in saved.items():
+            jax.config.update(name, value)
