@@ -2,8 +2,11 @@
 
 import numpy as np
 import pytest
+from numpy.polynomial import chebyshev, polynomial
 from scipy import stats
+from scipy.special import ndtri
 
+from sknoise import _random
 from sknoise._backend import import_keras
 from sknoise._layers import GaussianNoise
 from sknoise._random import random_bits, standard_normal, uniform
@@ -42,8 +45,58 @@ def test_standard_normal_moments(normal_draws):
 def test_standard_normal_distribution(normal_draws):
     sample = normal_draws.ravel()[:200_000]
     assert stats.kstest(sample, "norm").pvalue > 1e-3
-    # The tails are cut at the outermost bin's mean, about 4.4 sd.
-    assert 4.0 < np.abs(normal_draws).max() < 4.5
+    # The outermost deviate is the 2**-25 quantile, 5.42 sd; in 2,000,000
+    # draws about 14 pass 4.5 sd.
+    assert 4.5 < np.abs(normal_draws).max() <= 5.4200001
+
+
+def test_standard_normal_tails():
+    # 20 steps of a (1000, 1000) layer: about 1,270 deviates beyond 4 sd and
+    # 136 beyond 4.5 sd are expected; each count within four standard errors.
+    beyond = {4.0: 0, 4.5: 0}
+    for step in range(20):
+        seed = keras.ops.convert_to_tensor([5, step], "int32")
+        z = np.abs(keras.ops.convert_to_numpy(standard_normal((1000, 1000), seed)))
+        for threshold in beyond:
+            beyond[threshold] += int(np.count_nonzero(z > threshold))
+    for threshold, count in beyond.items():
+        expected = 20 * 1000 * 1000 * 2 * stats.norm.sf(threshold)
+        assert abs(count - expected) < 4 * np.sqrt(expected), (threshold, count)
+
+
+def normal_from_every_magnitude(sign):
+    """The deviate of each of the 2**23 magnitudes, with the given sign bit."""
+    bits = np.arange(2**23, dtype=np.uint32) << 9 | sign
+    deviates = _random._normal_from_bits(keras.ops.convert_to_tensor(bits))
+    return keras.ops.convert_to_numpy(deviates).astype(np.float64)
+
+
+def test_normal_transform_is_the_quantile_of_every_bin():
+    positive = normal_from_every_magnitude(sign=0)
+    # Magnitude m is the midpoint quantile of bin m of the upper half.
+    exact = -ndtri((2.0 * np.arange(2**23) + 1) / 2**25)
+    np.testing.assert_allclose(positive, exact, rtol=0, atol=1.1e-6)
+    # Non-increasing: the bins keep their order (float32 merges some near 0).
+    assert np.all(np.diff(positive) <= 0)
+    np.testing.assert_array_equal(normal_from_every_magnitude(sign=1), -positive)
+    # The discretised distribution itself, each value equally likely.
+    assert np.mean(positive**2) == pytest.approx(1, abs=3e-7)
+    assert np.mean(positive**4) == pytest.approx(3, abs=1e-5)
+
+
+def test_normal_transform_coefficients_are_their_fits():
+    # The quantile: a Chebyshev least-squares fit in sqrt(-ln p) on
+    # [2**-25, 1/2], mapped onto [-1, 1]; ln(1 + f) likewise on [0, 1).
+    low, high = np.sqrt(np.log(2)), np.sqrt(25 * np.log(2))
+    root = np.linspace(low, high, 400_001)
+    mid, half = (low + high) / 2, (high - low) / 2
+    assert (_random._ROOT_MID, _random._ROOT_HALF) == pytest.approx((mid, half))
+    quantile = chebyshev.chebfit((root - mid) / half, -ndtri(np.exp(-(root**2))), 14)
+    fraction = np.linspace(0, 1, 400_001)
+    log1p = polynomial.polyfit(fraction, np.log1p(fraction), 8)
+    fitted = chebyshev.cheb2poly(quantile)
+    np.testing.assert_allclose(_random._QUANTILE, fitted, rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(_random._LOG1P, log1p, rtol=1e-5, atol=1e-9)
 
 
 def test_standard_normal_independent_across_steps_and_units(normal_draws):
