@@ -153,8 +153,9 @@ def add_parallel_arguments(parser):
     parser.add_argument(
         "--n-jobs",
         type=int,
-        default=None,
-        help="Parallel fits (default 1; on Dask, every worker).",
+        default=-1,
+        help="Parallel fits (default -1: one per CPU; on Dask, every worker). "
+        "The results do not depend on it.",
     )
     parser.add_argument(
         "--dask",
@@ -227,6 +228,16 @@ def published_split():
     from sknoise.datasets import load_published_circles
 
     return load_published_circles("train_test_split")
+
+
+def effective_n_jobs(args):
+    """How many fits ``args.n_jobs`` runs at once, as recorded in a result:
+    the number of CPUs for -1, or "every Dask worker"."""
+    if args.dask or args.scheduler:
+        return "every Dask worker"
+    import joblib
+
+    return joblib.effective_n_jobs(args.n_jobs)
 
 
 def run_jobs(jobs, n_jobs, description):

@@ -164,7 +164,7 @@ def main(argv=None):
         "folds": N_SPLITS,
         "repeats": args.repeats,
         "seed": args.seed,
-        "n_jobs": args.n_jobs or 1,
+        "n_jobs": _common.effective_n_jobs(args),
         "dask": args.scheduler or ("local cluster" if args.dask else "no"),
         "grid": grid,
     }

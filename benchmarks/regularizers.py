@@ -435,7 +435,7 @@ def main(argv=None):
         "inner folds": INNER_FOLDS,
         "quick": args.quick,
         "seed": args.seed,
-        "n_jobs": args.n_jobs or 1,
+        "n_jobs": _common.effective_n_jobs(args),
         "methods": METHODS,
     }
     title = "Noise against the other regularizers"

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import warnings
 
+import joblib
 import numpy as np
 
 from benchmarks import _common
@@ -359,13 +360,18 @@ def summarise(records):
 
 
 def build_parser():
-    # The committed table times every backend, and the grid with one job.
+    # The committed table times every backend, and the grid on every CPU.
     parser = _common.base_parser(
         __doc__.splitlines()[0],
         published_backends=_common.BACKENDS,
         not_settings=_common.NOT_SETTINGS - {"n_jobs"},
     )
-    parser.add_argument("--n-jobs", type=int, default=1, help="Jobs of the grid.")
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        default=-1,
+        help="Jobs of the timed grid search (default -1: one per CPU).",
+    )
     parser.add_argument(
         "--skip-grid", action="store_true", help="Do not time the grid search."
     )
@@ -392,7 +398,8 @@ def main(argv=None):
     grid_lines = [
         f"Grid search on {grid['backend']}: {grid['fits']} fits of "
         f"{grid['epochs']} epochs in {grid['grid_s']:.1f} s "
-        f"(n_jobs={args.n_jobs}; GridSearchCV.fit alone, in a process that has "
+        f"(n_jobs={args.n_jobs}, {joblib.effective_n_jobs(args.n_jobs)} at once; "
+        "GridSearchCV.fit alone, in a process that has "
         "already imported Keras and trained the 500-unit network)."
         for grid in grids
     ]

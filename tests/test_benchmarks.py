@@ -33,6 +33,16 @@ def test_grid_evaluation_matches_gridsearchcv():
     assert candidates[best] == search.best_params_
 
 
+def test_grid_evaluation_does_not_depend_on_the_number_of_jobs():
+    # The benchmarks run one fit per CPU by default; each fit is seeded.
+    X, y, _, _ = _common.published_split()
+    grid = {"nodes": [8], "noise_amount": [0.01, 0.5]}
+    kwargs = dict(epochs=10, seed=0, repeats=1)
+    _, one_job = grid_search.cross_validate_grid(X, y, grid, n_jobs=1, **kwargs)
+    _, two_jobs = grid_search.cross_validate_grid(X, y, grid, n_jobs=2, **kwargs)
+    np.testing.assert_array_equal(one_job, two_jobs)
+
+
 def test_corrected_comparison_flags_only_real_differences():
     rng = np.random.default_rng(0)
     n_splits = 50
