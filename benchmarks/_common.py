@@ -244,12 +244,18 @@ def run_jobs(jobs, n_jobs, description):
     """Run ``jobs`` (picklable no-argument callables) with a progress bar.
 
     The jobs run through joblib (so ``n_jobs`` and any joblib backend the
-    caller configures apply); the bar on stderr counts finished jobs and
-    shows the ETA. Returns the results in the order of ``jobs``.
+    caller configures apply), with the compilation cache on unless
+    ``SKNOISE_COMPILATION_CACHE`` says otherwise; the bar on stderr counts
+    finished jobs and shows the ETA. Returns the results in the order of
+    ``jobs``.
     """
     from joblib import Parallel, delayed
     from tqdm import tqdm
 
+    # Every worker process compiles the same training loops: with sknoise's
+    # compilation cache (JAX only) a later run loads them instead. Set
+    # SKNOISE_COMPILATION_CACHE=0 (or a directory) before a run to decide.
+    os.environ.setdefault("SKNOISE_COMPILATION_CACHE", "1")
     tasks = (delayed(_indexed)(index, job) for index, job in enumerate(jobs))
     results = [None] * len(jobs)
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")

@@ -21,6 +21,7 @@ between the training sets of different folds.
 """
 
 import functools
+import os
 
 import numpy as np
 
@@ -58,15 +59,28 @@ def make_estimator(params, epochs, seed):
     )
 
 
+# The network widths this process has trained: its first fit of each also
+# imports sknoise (the first of all) and traces and compiles a training loop.
+_TRAINED_WIDTHS = set()
+
+
 def fit_and_score(params, train, test, data, epochs, seed):
-    """Accuracy on ``test`` rows of a model fitted on ``train`` rows."""
+    """Accuracy on ``test`` rows of a model fitted on ``train`` rows, with
+    the fit's time, whether it was this process's first of its width, and
+    the process."""
     X, y = data
-    model = make_estimator(params, epochs, seed).fit(X[train], y[train])
-    return model.score(X[test], y[test])
+    width = params.get("nodes")
+    first = width not in _TRAINED_WIDTHS
+    with _common.Stopwatch() as watch:
+        model = make_estimator(params, epochs, seed).fit(X[train], y[train])
+    _TRAINED_WIDTHS.add(width)
+    fit = {"seconds": watch.seconds, "first": first, "process": os.getpid()}
+    return model.score(X[test], y[test]), {**fit, "width": width}
 
 
 def cross_validate_grid(X, y, grid, *, epochs, seed, repeats, n_jobs):
-    """Scores of every candidate on every split, shape (n_candidates, n_splits).
+    """Scores of every candidate on every split, shape (n_candidates, n_splits),
+    and a record of each fit (see :func:`fit_and_score`).
 
     ``repeats=1`` uses ``StratifiedKFold(5)`` without shuffling, the folds of
     ``GridSearchCV(cv=5)``; more repeats use ``RepeatedStratifiedKFold``.
@@ -90,8 +104,26 @@ def cross_validate_grid(X, y, grid, *, epochs, seed, repeats, n_jobs):
         for params in candidates
         for train, test in splits
     ]
-    scores = _common.run_jobs(jobs, n_jobs, "grid search")
-    return candidates, np.array(scores).reshape(len(candidates), len(splits))
+    scores, fits = zip(*_common.run_jobs(jobs, n_jobs, "grid search"), strict=True)
+    scores = np.array(scores).reshape(len(candidates), len(splits))
+    return candidates, scores, list(fits)
+
+
+def start_up_seconds(fits):
+    """Per process, the seconds its first fit of each width took beyond the
+    median fit of that width in the run: importing sknoise and Keras,
+    tracing and compiling (or loading) the training loops."""
+    widths = {fit["width"] for fit in fits}
+    typical = {
+        width: np.median([f["seconds"] for f in fits if f["width"] == width])
+        for width in widths
+    }
+    extra = {}
+    for fit in fits:
+        if fit["first"]:
+            cost = fit["seconds"] - typical[fit["width"]]
+            extra[fit["process"]] = extra.get(fit["process"], 0.0) + cost
+    return sorted(extra.values(), reverse=True)
 
 
 def build_parser():
@@ -119,14 +151,25 @@ def main(argv=None):
 
     X_train, y_train, X_test, y_test = _common.published_split()
     with _common.Stopwatch() as watch, _common.parallel_backend(args):
-        candidates, scores = cross_validate_grid(
-            X_train, y_train, grid, epochs=epochs, seed=args.seed,
-            repeats=args.repeats, n_jobs=args.n_jobs,
-        )  # fmt: skip
+        with _common.Stopwatch() as search_watch:
+            candidates, scores, fits = cross_validate_grid(
+                X_train, y_train, grid, epochs=epochs, seed=args.seed,
+                repeats=args.repeats, n_jobs=args.n_jobs,
+            )  # fmt: skip
         means, stds = scores.mean(axis=1), scores.std(axis=1)
         best = int(np.argmax(means))  # the first of equal means, as GridSearchCV
-        refit = make_estimator(candidates[best], epochs, args.seed)
-        test_accuracy = refit.fit(X_train, y_train).score(X_test, y_test)
+        with _common.Stopwatch() as refit_watch:
+            refit = make_estimator(candidates[best], epochs, args.seed)
+            test_accuracy = refit.fit(X_train, y_train).score(X_test, y_test)
+    start_up = start_up_seconds(fits)
+    time_line = (
+        f"Where the time went: the {len(fits)} fits {search_watch.seconds:.1f} s "
+        f"({_common.effective_n_jobs(args)} at once; in each process the first "
+        "fit of each width, importing and compiling, took "
+        + ", ".join(f"{seconds:.1f}" for seconds in start_up)
+        + " s more than the median fit of its width), the refit "
+        f"{refit_watch.seconds:.1f} s."
+    )
 
     print(f"Best: {means[best]:f} using {candidates[best]}")
     for params, mean, std in zip(candidates, means, stds, strict=True):
@@ -170,6 +213,7 @@ def main(argv=None):
     }
     title = "Grid search of nodes x noise_amount (hidden noise)"
     lines = _common.header(title, backend, settings, watch.seconds)
+    lines += ["", time_line]
     lines += [
         "",
         f"Best: {means[best]:f} using {candidates[best]}; the refitted best model "
@@ -184,6 +228,7 @@ def main(argv=None):
     png_path = out / f"{name}.png"
     save_heatmap(grid, means, stds, png_path, args.repeats)
     print("\n".join(table_lines(grid, candidates, means, stds)))
+    print(time_line)
     print(f"wrote {csv_path}, {md_path} and {png_path} in {watch.seconds:.0f} s")
 
 

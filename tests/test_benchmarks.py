@@ -1,6 +1,8 @@
 """The benchmarks' statistics agree with scikit-learn's own tools, and their
 runs write where they should: never over the committed results by accident."""
 
+import os
+
 import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV
@@ -16,10 +18,26 @@ from benchmarks import (
 )
 
 
+@pytest.fixture(autouse=True)
+def no_compilation_cache(monkeypatch):
+    """The benchmarks' jobs turn the compilation cache on unless told not
+    to; the tests keep it off, and the variable to themselves."""
+    monkeypatch.setenv("SKNOISE_COMPILATION_CACHE", "0")
+
+
+def test_jobs_use_the_compilation_cache_unless_told_otherwise(monkeypatch):
+    monkeypatch.delenv("SKNOISE_COMPILATION_CACHE")
+    assert _common.run_jobs([lambda: 1], 1, "job") == [1]
+    assert os.environ["SKNOISE_COMPILATION_CACHE"] == "1"
+    monkeypatch.setenv("SKNOISE_COMPILATION_CACHE", "0")
+    _common.run_jobs([lambda: 1], 1, "job")
+    assert os.environ["SKNOISE_COMPILATION_CACHE"] == "0"
+
+
 def test_grid_evaluation_matches_gridsearchcv():
     X, y, _, _ = _common.published_split()
     grid = {"nodes": [8, 16], "noise_amount": [0.01, 0.5]}
-    candidates, scores = grid_search.cross_validate_grid(
+    candidates, scores, fits = grid_search.cross_validate_grid(
         X, y, grid, epochs=20, seed=0, repeats=1, n_jobs=1
     )
     search = GridSearchCV(grid_search.make_estimator({}, 20, 0), grid, cv=5)
@@ -31,6 +49,20 @@ def test_grid_evaluation_matches_gridsearchcv():
     np.testing.assert_allclose(scores.std(axis=1), search.cv_results_["std_test_score"])
     best = int(np.argmax(scores.mean(axis=1)))
     assert candidates[best] == search.best_params_
+    # One record per fit; a process trains each width for the first time once.
+    assert len(fits) == 4 * 5 and {fit["width"] for fit in fits} == {8, 16}
+    assert sum(fit["first"] for fit in fits) <= 2
+
+
+def test_start_up_is_the_first_fits_time_beyond_the_median_fit():
+    def fit(seconds, width, process, first=False):
+        return {"seconds": seconds, "width": width, "process": process, "first": first}
+
+    fits = [fit(5.0, 50, 1, first=True), fit(1.0, 50, 1), fit(1.0, 50, 2)]
+    fits += [fit(3.0, 50, 2, first=True), fit(1.0, 50, 2)]
+    fits += [fit(2.5, 500, 1, first=True), fit(2.0, 500, 1), fit(2.0, 500, 2)]
+    # Process 1: 5 - 1 (width 50) + 2.5 - 2 (width 500); process 2: 3 - 1.
+    assert grid_search.start_up_seconds(fits) == [4.5, 2.0]
 
 
 def test_grid_evaluation_does_not_depend_on_the_number_of_jobs():
@@ -38,8 +70,8 @@ def test_grid_evaluation_does_not_depend_on_the_number_of_jobs():
     X, y, _, _ = _common.published_split()
     grid = {"nodes": [8], "noise_amount": [0.01, 0.5]}
     kwargs = dict(epochs=10, seed=0, repeats=1)
-    _, one_job = grid_search.cross_validate_grid(X, y, grid, n_jobs=1, **kwargs)
-    _, two_jobs = grid_search.cross_validate_grid(X, y, grid, n_jobs=2, **kwargs)
+    _, one_job, _ = grid_search.cross_validate_grid(X, y, grid, n_jobs=1, **kwargs)
+    _, two_jobs, _ = grid_search.cross_validate_grid(X, y, grid, n_jobs=2, **kwargs)
     np.testing.assert_array_equal(one_job, two_jobs)
 
 
