@@ -234,13 +234,14 @@ def _initialise_xla_quietly():
 def quiet_tensorflow():
     """Silence TensorFlow's known-benign output during a fit in this thread.
 
-    The first call starts TensorFlow quietly (see
-    :func:`start_tensorflow_quietly`) and does the one-time XLA warm-up (see
-    the module docstring); then only log records are filtered -- the
-    retracing warning, when this thread logs it -- and the process's streams
-    are left alone, so blocks may run in several threads at once.
+    On TensorFlow the first call does the one-time XLA warm-up (see the
+    module docstring); then only log records are filtered -- the retracing
+    warning, when this thread logs it -- and the process's streams are left
+    alone, so blocks may run in several threads at once. On another backend
+    a compiled fit never needs TensorFlow, and this does not start it: the
+    paths that do (Keras' serialisation, scikeras) call
+    :func:`start_tensorflow_quietly` themselves.
     """
-    start_tensorflow_quietly()
     _initialise_xla_quietly()
     tensorflow_logger = logging.getLogger("tensorflow")
     retracing_filter = _RetracingFilter()

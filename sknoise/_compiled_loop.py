@@ -97,12 +97,17 @@ class CompiledLoop:
     """The compiled epochs for one :class:`~._training.TrainingSignature`.
 
     ``on_trace`` is called each time Python runs the traced body, i.e. each
-    time the backend traces (compiles) it.
+    time the backend traces (compiles) it. ``build`` returns a new network
+    of the signature's structure, for the loop's stateless calls: its values
+    do not matter, the loop is given the trained network's.
     """
 
-    def __init__(self, signature, model, on_trace):
+    def __init__(self, signature, model, on_trace, build):
         self.signature = signature
-        self.model = keras.models.clone_model(model)
+        # Not keras.models.clone_model: it serialises every layer, and Keras'
+        # serialisation imports TensorFlow whenever installed, 3 to 4 s of a
+        # first fit on JAX, which otherwise never needs it.
+        self.model = build()
         self.optimizer = type(model.optimizer).from_config(model.optimizer.get_config())
         self.optimizer.build(self.model.trainable_variables)
         # The step count keys the training-step noise (and anneals gradient

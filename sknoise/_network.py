@@ -129,6 +129,9 @@ def make_optimizer(spec):
     if isinstance(spec.optimizer, type):
         return spec.optimizer(**config)
     # An instance: copy it, so that no optimizer state leaks between fits.
+    # Its configuration may serialise a learning-rate schedule, which imports
+    # TensorFlow.
+    start_tensorflow_quietly()
     cls = type(spec.optimizer)
     return cls.from_config({**spec.optimizer.get_config(), **config})
 

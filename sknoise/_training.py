@@ -51,6 +51,7 @@ from ._compiled_loop import (
     Schedule,
     StepNoiseValues,
 )
+from ._network import build_network, make_optimizer
 from ._rows import ROW_BUCKET, pad_rows, padded_rows, round_up
 from ._targets import METRIC_KEY
 
@@ -74,12 +75,16 @@ class LoopCache:
     def _count_trace(self):
         self.traces += 1
 
-    def get(self, signature, model):
-        """The loop for ``signature``, built from ``model`` if new."""
+    def get(self, signature, model, build):
+        """The loop for ``signature``, made for ``model`` if new (``build``
+        returns a network of the same structure: see :class:`CompiledLoop`).
+        """
         with self._lock:
             loop = self._loops.pop(signature, None)
             if loop is None:
-                loop = CompiledLoop(signature, model, on_trace=self._count_trace)
+                loop = CompiledLoop(
+                    signature, model, on_trace=self._count_trace, build=build
+                )
             self._loops[signature] = loop
             while len(self._loops) > self.size:
                 self._loops.popitem(last=False)
@@ -192,7 +197,17 @@ def train(model, config, structure, encoder, data, *, first_epoch, seeds):
         Per-epoch logs of the epochs run.
     """
     signature = _signature(model, config, structure, encoder, data)
-    loop = loop_cache.get(signature, model)
+
+    def build():
+        return build_network(
+            structure,
+            config.strengths(len(data.y)),
+            encoder=encoder,
+            optimizer=make_optimizer(config.optimizer),
+            seed=0,
+        )
+
+    loop = loop_cache.get(signature, model, build)
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
     loop_data = _loop_data(data, signature)
