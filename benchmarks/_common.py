@@ -244,21 +244,14 @@ def run_jobs(jobs, n_jobs, description):
     """Run ``jobs`` (picklable no-argument callables) with a progress bar.
 
     The jobs run through joblib (so ``n_jobs`` and any joblib backend the
-    caller configures apply), with the compilation cache on unless
-    ``SKNOISE_COMPILATION_CACHE`` says otherwise; the bar on stderr counts
-    finished jobs and shows the ETA. Returns the results in the order of
-    ``jobs``.
+    caller configures apply), in workers set up by :func:`prepare_workers`;
+    the bar on stderr counts finished jobs and shows the ETA. Returns the
+    results in the order of ``jobs``.
     """
-    import joblib
     from joblib import Parallel, delayed
     from tqdm import tqdm
 
-    # Every worker process compiles the same training loops: with sknoise's
-    # compilation cache (JAX only) a later run loads them instead. Set
-    # SKNOISE_COMPILATION_CACHE=0 (or a directory) before a run to decide.
-    os.environ.setdefault("SKNOISE_COMPILATION_CACHE", "1")
-    if joblib.effective_n_jobs(n_jobs) > 1:
-        _one_xla_thread_per_worker()
+    prepare_workers(n_jobs)
     tasks = (delayed(_indexed)(index, job) for index, job in enumerate(jobs))
     results = [None] * len(jobs)
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
@@ -273,18 +266,25 @@ def run_jobs(jobs, n_jobs, description):
 ONE_XLA_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 
-def _one_xla_thread_per_worker():
-    """Give the worker processes started from here one XLA thread each.
+def prepare_workers(n_jobs):
+    """Set up the worker processes joblib starts from here for ``n_jobs``.
 
-    When fits run side by side the workers already fill the cores, and each
+    Every worker compiles the same training loops: with sknoise's
+    compilation cache (JAX only) a later run loads them instead; it is on
+    unless ``SKNOISE_COMPILATION_CACHE`` is set already (``0``: off). And
+    when fits run side by side the workers already fill the cores, so each
     compiled program's own threads only contend with the other workers':
-    the published grid's fits took 19.9 s instead of 23.4 s on two cores,
-    with identical scores. XLA reads the flags once, when a process first
-    computes, so the workers (started after this) and not this process
-    (which has computed already, or computes little) get them.
+    with one XLA thread per worker the published grid's fits took 19.9 s
+    instead of 23.4 s on two cores, with identical scores. XLA reads its
+    flags when a process first computes, so the workers started after this
+    get them, not this process (which has computed already, or computes
+    little).
     """
+    import joblib
+
+    os.environ.setdefault("SKNOISE_COMPILATION_CACHE", "1")
     flags = os.environ.get("XLA_FLAGS", "")
-    if ONE_XLA_THREAD not in flags:
+    if joblib.effective_n_jobs(n_jobs) > 1 and ONE_XLA_THREAD not in flags:
         os.environ["XLA_FLAGS"] = f"{flags} {ONE_XLA_THREAD}".strip()
 
 

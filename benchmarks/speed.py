@@ -265,6 +265,7 @@ def grid_search_seconds(data, quick, n_jobs):
     from sknoise import NoisyMLPClassifier
 
     X, y, _, _ = data
+    _common.prepare_workers(n_jobs)
     grid = QUICK_GRID if quick else GRID
     epochs = 500 if quick else PUBLISHED_EPOCHS
     search = GridSearchCV(
@@ -399,8 +400,10 @@ def main(argv=None):
         f"Grid search on {grid['backend']}: {grid['fits']} fits of "
         f"{grid['epochs']} epochs in {grid['grid_s']:.1f} s "
         f"(n_jobs={args.n_jobs}, {joblib.effective_n_jobs(args.n_jobs)} at once; "
-        "GridSearchCV.fit alone, in a process that has "
-        "already imported Keras and trained the 500-unit network)."
+        "GridSearchCV.fit alone, in a process that has already imported Keras "
+        "and trained the 500-unit network; with more than one job, fresh "
+        "worker processes import Keras and compile, or load from the "
+        "compilation cache, each width's loop)."
         for grid in grids
     ]
     header = [
