@@ -198,6 +198,38 @@ def parallel_backend(args):
         yield
 
 
+def measure_backends(parser, args, measure):
+    """Run ``measure(backend, args)`` (a list of records, each backend in
+    processes of its own) on ``--backend`` or on every installed backend.
+
+    Returns the output directory, the records, and the lines for the
+    result's header that say where and how long it ran.
+    """
+    backends = [args.backend] if args.backend else installed_backends()
+    out = parser.output_dir(args, backends)
+    records = []
+    with Stopwatch() as watch:
+        for backend in backends:
+            print(f"timing the {backend} backend ...", flush=True)
+            records += measure(backend, args)
+    recorded = next(r["environment"] for r in records if "environment" in r)
+    versions = ", ".join(f"{k} {v}" for k, v in recorded.items() if k != "backend")
+    run_facts = [
+        f"Environment: {versions}",
+        f"Wall time of this benchmark: {watch.seconds:.0f} s.",
+    ]
+    return out, records, run_facts
+
+
+def write_timing_report(rows, out, name, title, facts_lines, columns):
+    """Write a timing benchmark's table under its title, facts and the
+    explanation of its columns; print it and where it went."""
+    header = [title, "", *facts(*facts_lines), "", columns]
+    csv_path, md_path = write_table(rows, out, name, header)
+    print(md_path.read_text())
+    print(f"wrote {csv_path} and {md_path}")
+
+
 def environment(backend):
     """Versions and machine facts to record beside every result."""
     packages = ("sknoise", "scikit-learn", "keras", "scikeras", "tensorflow", "jax")

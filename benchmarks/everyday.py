@@ -425,34 +425,23 @@ def main(argv=None):
     if args.probe:
         probe(args)
         return
-    backends = [args.backend] if args.backend else _common.installed_backends()
-    out = parser.output_dir(args, backends)
-    records = []
-    with _common.Stopwatch() as watch:
-        for backend in backends:
-            print(f"timing the {backend} backend ...", flush=True)
-            records += measure_backend(backend, args)
+    out, records, run_facts = _common.measure_backends(parser, args, measure_backend)
     rows_label = f"{QUICK_ROWS if args.quick else ROWS:,} x {FEATURES}"
     rows = summarise(records, rows_label)
-    environment = next(r["environment"] for r in records if "environment" in r)
-    header = [
+    _common.write_timing_report(
+        rows,
+        out,
+        "everyday",
         "# Everyday use: import, one-row predictions, first fit, epochs",
-        "",
-        *_common.facts(
+        [
             f"Data: make_classification, {rows_label}, {NODES} hidden units, "
             f"batch {BATCH}; per-epoch times are slopes between the fastest "
             "short and the fastest long fit"
             + (" (--quick: fewer rows, one repeat)." if args.quick else "."),
-            "Environment: "
-            + ", ".join(f"{k} {v}" for k, v in environment.items() if k != "backend"),
-            f"Wall time of this benchmark: {watch.seconds:.0f} s.",
-        ),
-        "",
+            *run_facts,
+        ],
         COLUMNS,
-    ]
-    csv_path, md_path = _common.write_table(rows, out, "everyday", header)
-    print(md_path.read_text())
-    print(f"wrote {csv_path} and {md_path}")
+    )
 
 
 if __name__ == "__main__":

@@ -386,16 +386,9 @@ def main(argv=None):
     if args.worker:
         worker(args)
         return
-    backends = [args.backend] if args.backend else _common.installed_backends()
-    out = parser.output_dir(args, backends)
-    records = []
-    with _common.Stopwatch() as watch:
-        for backend in backends:
-            print(f"timing the {backend} backend ...", flush=True)
-            records += run_backend(backend, args)
+    out, records, run_facts = _common.measure_backends(parser, args, run_backend)
     rows = summarise(records)
     grids = [r for r in records if "grid_s" in r]
-    environment = next(r["environment"] for r in records if "environment" in r)
     grid_lines = [
         f"Grid search on {grid['backend']}: {grid['fits']} fits of "
         f"{grid['epochs']} epochs in {grid['grid_s']:.1f} s "
@@ -406,25 +399,21 @@ def main(argv=None):
         "compilation cache, each width's loop)."
         for grid in grids
     ]
-    header = [
+    _common.write_timing_report(
+        rows,
+        out,
+        "speed",
         "# Speed: milliseconds per epoch on the published setup",
-        "",
-        *_common.facts(
+        [
             f"Settings: nodes={NODES}, hidden noise {NOISE}, Adam, batch {BATCH}, "
             "30 training points (70 for validation); per-epoch times are slopes "
             "between a short and a long fit"
             + (" (--quick: short fits, one repeat)." if args.quick else "."),
-            "Environment: "
-            + ", ".join(f"{k} {v}" for k, v in environment.items() if k != "backend"),
-            f"Wall time of this benchmark: {watch.seconds:.0f} s.",
+            *run_facts,
             *grid_lines,
-        ),
-        "",
+        ],
         COLUMNS,
-    ]
-    csv_path, md_path = _common.write_table(rows, out, "speed", header)
-    print(md_path.read_text())
-    print(f"wrote {csv_path} and {md_path}")
+    )
 
 
 if __name__ == "__main__":
