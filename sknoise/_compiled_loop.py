@@ -98,17 +98,18 @@ class CompiledLoop:
 
     ``on_trace`` is called each time Python runs the traced body, i.e. each
     time the backend traces (compiles) it. ``build`` returns a new network
-    of the signature's structure, for the loop's stateless calls: its values
-    do not matter, the loop is given the trained network's.
+    of the signature's structure, compiled with a new optimizer of the
+    signature's configuration, for the loop's stateless calls: their values
+    do not matter, the loop is given the trained network's and optimizer's.
     """
 
-    def __init__(self, signature, model, on_trace, build):
+    def __init__(self, signature, build, on_trace):
         self.signature = signature
         # Not keras.models.clone_model: it serialises every layer, and Keras'
         # serialisation imports TensorFlow whenever installed, 3 to 4 s of a
         # first fit on JAX, which otherwise never needs it.
         self.model = build()
-        self.optimizer = type(model.optimizer).from_config(model.optimizer.get_config())
+        self.optimizer = self.model.optimizer
         self.optimizer.build(self.model.trainable_variables)
         # The step count keys the training-step noise (and anneals gradient
         # noise); find it among the optimizer's variables.

@@ -51,7 +51,7 @@ from ._compiled_loop import (
     Schedule,
     StepNoiseValues,
 )
-from ._network import build_network, make_optimizer
+from ._network import build_network
 from ._rows import ROW_BUCKET, pad_rows, padded_rows, round_up
 from ._targets import METRIC_KEY
 
@@ -75,16 +75,13 @@ class LoopCache:
     def _count_trace(self):
         self.traces += 1
 
-    def get(self, signature, model, build):
-        """The loop for ``signature``, made for ``model`` if new (``build``
-        returns a network of the same structure: see :class:`CompiledLoop`).
-        """
+    def get(self, signature, build):
+        """The loop for ``signature``; if new, made with a network from
+        ``build`` (see :class:`CompiledLoop`)."""
         with self._lock:
             loop = self._loops.pop(signature, None)
             if loop is None:
-                loop = CompiledLoop(
-                    signature, model, on_trace=self._count_trace, build=build
-                )
+                loop = CompiledLoop(signature, build, on_trace=self._count_trace)
             self._loops[signature] = loop
             while len(self._loops) > self.size:
                 self._loops.popitem(last=False)
@@ -199,15 +196,16 @@ def train(model, config, structure, encoder, data, *, first_epoch, seeds):
     signature = _signature(model, config, structure, encoder, data)
 
     def build():
+        optimizer = type(model.optimizer).from_config(model.optimizer.get_config())
         return build_network(
             structure,
             config.strengths(len(data.y)),
             encoder=encoder,
-            optimizer=make_optimizer(config.optimizer),
+            optimizer=optimizer,
             seed=0,
         )
 
-    loop = loop_cache.get(signature, model, build)
+    loop = loop_cache.get(signature, build)
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
     loop_data = _loop_data(data, signature)
