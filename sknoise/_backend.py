@@ -184,6 +184,14 @@ def start_tensorflow_quietly():
             _tensorflow_started = True
 
 
+def optimizer_config(optimizer):
+    """``optimizer.get_config()``, with TensorFlow started quietly first: the
+    configuration of a user's optimizer instance may serialise a
+    learning-rate schedule, and Keras' serialisation imports TensorFlow."""
+    start_tensorflow_quietly()
+    return optimizer.get_config()
+
+
 def import_scikeras_wrappers():
     """Import and return ``scikeras.wrappers``, quietly the first time."""
     global _scikeras_wrappers

@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.utils import check_random_state
 
-from ._backend import import_keras, start_tensorflow_quietly
+from ._backend import import_keras, optimizer_config
 from ._noise import STEP_SITES, resolve_noise_sites
 
 ACTIVATIONS = frozenset(
@@ -124,8 +124,7 @@ class OptimizerSpec(NamedTuple):
         elif isinstance(self.optimizer, type):
             kind = f"{self.optimizer.__module__}.{self.optimizer.__qualname__}"
         else:
-            start_tensorflow_quietly()  # as make_optimizer: for a schedule
-            config = self.optimizer.get_config()
+            config = optimizer_config(self.optimizer)
             config.pop("name", None)
             config.pop("learning_rate", None)
             kind = f"{type(self.optimizer).__qualname__}({config!r})"

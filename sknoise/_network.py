@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._backend import import_keras, start_tensorflow_quietly
+from ._backend import import_keras, optimizer_config, start_tensorflow_quietly
 from ._layers import Dense, Dropout, GaussianNoise
 from ._targets import METRIC_KEY
 
@@ -129,11 +129,8 @@ def make_optimizer(spec):
     if isinstance(spec.optimizer, type):
         return spec.optimizer(**config)
     # An instance: copy it, so that no optimizer state leaks between fits.
-    # Its configuration may serialise a learning-rate schedule, which imports
-    # TensorFlow.
-    start_tensorflow_quietly()
     cls = type(spec.optimizer)
-    return cls.from_config({**spec.optimizer.get_config(), **config})
+    return cls.from_config({**optimizer_config(spec.optimizer), **config})
 
 
 def check_optimizer(spec, estimator_name):
