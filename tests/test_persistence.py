@@ -43,6 +43,19 @@ def test_restored_model_keeps_training(tmp_path):
     assert len(restored.history_["loss"]) == 10
 
 
+def assert_fresh_process_predicts_alike(script, path, clf, tmp_path):
+    """Run ``script`` in a fresh Python with the saved model's ``path``, the
+    data's and the output's, and compare its probabilities with ``clf``'s."""
+    np.save(tmp_path / "X.npy", X)
+    out = tmp_path / "proba.npy"
+    subprocess.run(
+        [sys.executable, "-c", script, str(path), str(tmp_path / "X.npy"), str(out)],
+        check=True,
+        timeout=300,
+    )
+    np.testing.assert_array_equal(np.load(out), clf.predict_proba(X))
+
+
 @pytest.mark.parametrize("fmt", ["pickle", "joblib", "cloudpickle"])
 def test_loading_in_a_fresh_process_gives_identical_probabilities(tmp_path, fmt):
     clf = NoisyMLPClassifier(nodes=8, epochs=5, random_state=0).fit(X, y)
@@ -52,7 +65,6 @@ def test_loading_in_a_fresh_process_gives_identical_probabilities(tmp_path, fmt)
         joblib.dump(clf, path)
     else:
         path.write_bytes(module.dumps(clf))
-    np.save(tmp_path / "X.npy", X)
     script = textwrap.dedent(
         f"""
         import pickle, sys
@@ -66,13 +78,7 @@ def test_loading_in_a_fresh_process_gives_identical_probabilities(tmp_path, fmt)
         np.save(sys.argv[3], model.predict_proba(X))
         """
     )
-    out = tmp_path / "proba.npy"
-    subprocess.run(
-        [sys.executable, "-c", script, str(path), str(tmp_path / "X.npy"), str(out)],
-        check=True,
-        timeout=300,
-    )
-    np.testing.assert_array_equal(np.load(out), clf.predict_proba(X))
+    assert_fresh_process_predicts_alike(script, path, clf, tmp_path)
 
 
 # ---------------------------------------------------------------------------
@@ -131,7 +137,6 @@ def test_skops_round_trip_in_a_fresh_process_predicts_identically(tmp_path):
     clf = NoisyMLPClassifier(nodes=8, epochs=5, random_state=0).fit(X, y)
     path = tmp_path / "model.skops"
     sio.dump(clf, path)
-    np.save(tmp_path / "X.npy", X)
     script = textwrap.dedent(
         f"""
         import sys
@@ -141,13 +146,7 @@ def test_skops_round_trip_in_a_fresh_process_predicts_identically(tmp_path):
         np.save(sys.argv[3], model.predict_proba(np.load(sys.argv[2])))
         """
     )
-    out = tmp_path / "proba.npy"
-    subprocess.run(
-        [sys.executable, "-c", script, str(path), str(tmp_path / "X.npy"), str(out)],
-        check=True,
-        timeout=300,
-    )
-    np.testing.assert_array_equal(np.load(out), clf.predict_proba(X))
+    assert_fresh_process_predicts_alike(script, path, clf, tmp_path)
 
 
 def test_skops_loaded_model_keeps_training():
