@@ -173,14 +173,57 @@ def add_parallel_arguments(parser):
 
 @contextlib.contextmanager
 def parallel_backend(args):
-    """Route joblib's jobs to Dask when ``--dask`` or ``--scheduler`` says so.
+    """Where :func:`run_jobs` runs its jobs inside this block.
 
-    ``run_jobs`` (and scikit-learn's own ``n_jobs``) use joblib, so inside
-    this context the fits spread over the cluster's workers.
+    On Dask (``--dask`` or ``--scheduler``) through joblib, on the
+    cluster's workers. On this machine with more than one job, in a pool
+    of processes forked from a "fork server" (see :mod:`multiprocessing`)
+    that imports sknoise once: a worker then starts with sknoise, Keras and
+    the backend imported, instead of spending 3-4 s importing them itself
+    (as joblib's own workers do), and the server's import overlaps this
+    process's. The server only imports, never computes, so forking it is
+    safe on JAX and TensorFlow alike. Enter the block right after
+    :func:`select_backend`, before importing sknoise, so that the server
+    starts first and with the settings of :func:`prepare_workers`.
     """
-    if not (args.dask or args.scheduler):
+    global _local_pool
+    prepare_workers(args.n_jobs)
+    if args.dask or args.scheduler:
+        with _dask_cluster(args):
+            yield
+        return
+    n_jobs = effective_n_jobs(args)
+    if n_jobs == 1:
         yield
         return
+    import concurrent.futures
+    import multiprocessing.forkserver
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["sknoise"])
+    multiprocessing.forkserver.ensure_running()
+    pool = concurrent.futures.ProcessPoolExecutor(n_jobs, mp_context=context)
+    _local_pool = pool
+    try:
+        yield
+    except BaseException:
+        # Interrupted or failed: drop the jobs not started yet rather than
+        # wait for them.
+        pool.shutdown(cancel_futures=True)
+        raise
+    finally:
+        _local_pool = None
+        pool.shutdown()
+
+
+# The pool of processes of the ``parallel_backend`` block running now.
+_local_pool = None
+
+
+@contextlib.contextmanager
+def _dask_cluster(args):
+    """Route joblib's jobs (``run_jobs``' and scikit-learn's ``n_jobs``) to
+    the Dask cluster at ``--scheduler``, or to a local one."""
     import joblib
     from distributed import Client, LocalCluster
 
@@ -275,23 +318,33 @@ def effective_n_jobs(args):
 def run_jobs(jobs, n_jobs, description):
     """Run ``jobs`` (picklable no-argument callables) with a progress bar.
 
-    The jobs run through joblib (so ``n_jobs`` and any joblib backend the
-    caller configures apply), in workers set up by :func:`prepare_workers`;
-    the bar on stderr counts finished jobs and shows the ETA. Returns the
-    results in the order of ``jobs``.
+    Inside :func:`parallel_backend` the jobs run where it says; otherwise
+    through joblib with ``n_jobs``, in workers set up by
+    :func:`prepare_workers`. The bar on stderr counts finished jobs and
+    shows the ETA. Returns the results in the order of ``jobs``.
     """
-    from joblib import Parallel, delayed
     from tqdm import tqdm
 
-    prepare_workers(n_jobs)
-    tasks = (delayed(_indexed)(index, job) for index, job in enumerate(jobs))
     results = [None] * len(jobs)
-    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     with tqdm(total=len(jobs), desc=description, unit="fit") as bar:
-        for index, result in parallel(tasks):
+        for index, result in _unordered_results(jobs, n_jobs):
             results[index] = result
             bar.update()
     return results
+
+
+def _unordered_results(jobs, n_jobs):
+    """``(index, result)`` of each job as it finishes."""
+    if _local_pool is not None:
+        import concurrent.futures
+
+        futures = [_local_pool.submit(_indexed, i, job) for i, job in enumerate(jobs)]
+        return (future.result() for future in concurrent.futures.as_completed(futures))
+    from joblib import Parallel, delayed
+
+    prepare_workers(n_jobs)
+    tasks = (delayed(_indexed)(index, job) for index, job in enumerate(jobs))
+    return Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks)
 
 
 # XLA's CPU flags for one thread per program (JAX and TensorFlow alike).

@@ -374,6 +374,28 @@ def build_parser():
     return parser
 
 
+def make_jobs(splits, args):
+    """The evaluation of every (data set, depth, method, outer split), and
+    its key.
+
+    Grouped by data set, depth and method: a worker's compiled loops are
+    reused by the next fits of the same network and data shape.
+    """
+    keys, jobs = [], []
+    for dataset, pairs in splits.items():
+        epochs = 5 if args.quick else DATASETS[dataset][0]
+        for depth in DEPTHS:
+            for method in METHODS:
+                for index, (train, test) in enumerate(pairs):
+                    keys.append((dataset, depth, method, index))
+                    job = functools.partial(
+                        evaluate, dataset, depth, method, train, test,
+                        epochs=epochs, quick=args.quick, seed=args.seed,
+                    )  # fmt: skip
+                    jobs.append(job)
+    return keys, jobs
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -385,34 +407,16 @@ def main(argv=None):
     datasets = args.datasets or (["circles"] if args.quick else list(DATASETS))
     repeats = 1 if args.quick else args.repeats
 
-    splits = {
-        name: outer_splits(name, load(name)[1], repeats, args.seed) for name in datasets
-    }
-    if args.quick:
-        splits = {name: pairs[:2] for name, pairs in splits.items()}
-    jobs, keys = [], []
-    # Grouped by data set, depth and method: a worker's compiled loops are
-    # reused by the next fits of the same network and data shape.
-    for dataset in datasets:
-        epochs = 5 if args.quick else DATASETS[dataset][0]
-        for depth in DEPTHS:
-            for method in METHODS:
-                for index, (train, test) in enumerate(splits[dataset]):
-                    keys.append((dataset, depth, method, index))
-                    jobs.append(
-                        functools.partial(
-                            evaluate,
-                            dataset,
-                            depth,
-                            method,
-                            train,
-                            test,
-                            epochs=epochs,
-                            quick=args.quick,
-                            seed=args.seed,
-                        )
-                    )
+    # Entered first, so that the workers' fork server imports sknoise
+    # while this process loads the data.
     with _common.Stopwatch() as watch, _common.parallel_backend(args):
+        splits = {
+            name: outer_splits(name, load(name)[1], repeats, args.seed)
+            for name in datasets
+        }
+        if args.quick:
+            splits = {name: pairs[:2] for name, pairs in splits.items()}
+        keys, jobs = make_jobs(splits, args)
         results = _common.run_jobs(jobs, args.n_jobs, "regularizers")
 
     rows = [

@@ -1,6 +1,7 @@
 """The benchmarks' statistics agree with scikit-learn's own tools, and their
 runs write where they should: never over the committed results by accident."""
 
+import functools
 import os
 
 import numpy as np
@@ -73,6 +74,21 @@ def test_grid_evaluation_does_not_depend_on_the_number_of_jobs():
     _, one_job, _ = grid_search.cross_validate_grid(X, y, grid, n_jobs=1, **kwargs)
     _, two_jobs, _ = grid_search.cross_validate_grid(X, y, grid, n_jobs=2, **kwargs)
     np.testing.assert_array_equal(one_job, two_jobs)
+    # The scripts' own pool of workers, forked from a server.
+    args = grid_search.build_parser().parse_args(["--n-jobs", "2"])
+    with _common.parallel_backend(args):
+        _, pooled, _ = grid_search.cross_validate_grid(X, y, grid, n_jobs=2, **kwargs)
+    np.testing.assert_array_equal(one_job, pooled)
+
+
+def test_parallel_jobs_start_with_sknoise_imported():
+    # Workers fork from a server that has imported sknoise (and Keras) once,
+    # instead of each importing it. ``eval`` unpickles without importing
+    # anything, so the job sees the worker as it started.
+    imported = functools.partial(eval, "'keras' in __import__('sys').modules")
+    args = grid_search.build_parser().parse_args(["--n-jobs", "2"])
+    with _common.parallel_backend(args):
+        assert _common.run_jobs([imported] * 3, 2, "job") == [True] * 3
 
 
 def test_corrected_comparison_flags_only_real_differences():
