@@ -161,58 +161,73 @@ def sklearn_runner(data, validation):
     return run
 
 
-def _initial_parameters(n_features, seed=0):
+def _initial_parameters(n_features, nodes=NODES, seed=0):
     rng = np.random.default_rng(seed)
-    limit1 = np.sqrt(6 / (n_features + NODES))
-    limit2 = np.sqrt(6 / (NODES + 1))
+    limit1 = np.sqrt(6 / (n_features + nodes))
+    limit2 = np.sqrt(6 / (nodes + 1))
     return [
-        rng.uniform(-limit1, limit1, (n_features, NODES)).astype("float32"),
-        np.zeros(NODES, "float32"),
-        rng.uniform(-limit2, limit2, (NODES, 1)).astype("float32"),
+        rng.uniform(-limit1, limit1, (n_features, nodes)).astype("float32"),
+        np.zeros(nodes, "float32"),
+        rng.uniform(-limit2, limit2, (nodes, 1)).astype("float32"),
         np.zeros(1, "float32"),
     ]
 
 
-def floor_runner(data, noise_source):
+def floor_runner(data, noise_source, nodes=NODES, folds=1):
     """The hand-written compiled loop; ``noise_source`` "sknoise", "backend"
-    or None (no noise)."""
+    or None (no noise).
+
+    ``folds`` > 1 (JAX only) trains that many copies of the network, each
+    on its own rows and noise, as one vectorised program (``jax.vmap``):
+    ``data`` then holds one training set per fold, stacked.
+    """
     import keras
 
     from sknoise._random import standard_normal
 
     X, y, _, _ = data
-    y = y.astype("float32").reshape(-1, 1)
-    params = _initial_parameters(X.shape[1])
+    y = y.astype("float32")[..., None]
+    params = _initial_parameters(X.shape[-1], nodes)
     backend = keras.backend.backend()
     if backend == "jax":
         import jax
         import jax.numpy as xp
 
-        def normal(shape, step):
+        def normal(shape, step, seed):
             if noise_source == "sknoise":
-                return standard_normal(shape, xp.stack([xp.uint32(7), step]))
-            return jax.random.normal(jax.random.fold_in(jax.random.key(7), step), shape)
+                return standard_normal(shape, xp.stack([seed, step]))
+            return jax.random.normal(
+                jax.random.fold_in(jax.random.key(seed), step), shape
+            )
 
-        def grad(loss, p, step):
-            return jax.grad(loss)(p, step)
+        def grad(loss, p, *args):
+            return jax.grad(loss)(p, *args)
 
         def loop(n, body, state):
             return jax.lax.fori_loop(0, n, body, state)
 
-        compile_ = jax.jit
+        def compile_(function):
+            if folds == 1:
+                return jax.jit(function)
+            # Everything per fold but the epoch count.
+            return jax.jit(jax.vmap(function, in_axes=(0, 0, 0, None, 0, 0, 0)))
+
     else:
         import tensorflow as tf
         import tensorflow.experimental.numpy as xp
 
-        def normal(shape, step):
-            if noise_source == "sknoise":
-                return standard_normal(shape, tf.stack([7, step]))
-            return tf.random.stateless_normal(shape, tf.stack([7, step]))
+        if folds != 1:
+            raise ValueError("folds > 1 needs JAX's vmap")
 
-        def grad(loss, p, step):
+        def normal(shape, step, seed):
+            if noise_source == "sknoise":
+                return standard_normal(shape, tf.stack([seed, step]))
+            return tf.random.stateless_normal(shape, tf.stack([seed, step]))
+
+        def grad(loss, p, *args):
             with tf.GradientTape() as tape:
                 tape.watch(p)
-                value = loss(p, step)
+                value = loss(p, *args)
             return tape.gradient(value, p)
 
         def loop(n, body, state):
@@ -225,18 +240,18 @@ def floor_runner(data, noise_source):
         def compile_(function):
             return tf.function(function, jit_compile=True)
 
-    def loss(p, step):
+    def loss(p, step, X, y, seed):
         w1, b1, w2, b2 = p
         pre = X @ w1 + b1
         if noise_source is not None:
-            pre = pre + NOISE * normal(pre.shape, step)
+            pre = pre + NOISE * normal(pre.shape, step, seed)
         logits = xp.maximum(pre, 0) @ w2 + b2
         return xp.mean(xp.logaddexp(0.0, logits) - y * logits)
 
-    def train(p, m, v, n_epochs):
+    def train(p, m, v, n_epochs, X, y, seed):
         def body(i, state):
             p, m, v = state
-            g = grad(loss, p, i)
+            g = grad(loss, p, i, X, y, seed)
             t = xp.asarray(i + 1, "float32")
             m = [0.9 * a + 0.1 * b for a, b in zip(m, g, strict=True)]
             v = [0.999 * a + 0.001 * b * b for a, b in zip(v, g, strict=True)]
@@ -250,11 +265,18 @@ def floor_runner(data, noise_source):
         return loop(n_epochs, body, (p, m, v))
 
     compiled = compile_(train)
+    if folds > 1:
+        params = [np.stack([w] * folds) for w in params]
     zeros = [np.zeros_like(w) for w in params]
+    # One noise stream per fold.
+    seeds = np.arange(7, 7 + folds, dtype="int32")
+    seed = seeds if folds > 1 else seeds[0]
 
     def run(epochs):
-        out = compiled(params, zeros, zeros, np.int32(epochs))
-        keras.ops.convert_to_numpy(out[0][0])  # wait for the result
+        """Train for ``epochs``; returns the trained weights, as NumPy
+        arrays (converting waits for the result)."""
+        out = compiled(params, zeros, zeros, np.int32(epochs), X, y, seed)
+        return [keras.ops.convert_to_numpy(w) for w in out[0]]
 
     return run
 

@@ -10,6 +10,7 @@ from sklearn.model_selection import GridSearchCV
 
 from benchmarks import (
     _common,
+    batched_folds,
     everyday,
     grid_search,
     memory,
@@ -89,6 +90,22 @@ def test_parallel_jobs_start_with_sknoise_imported():
     args = grid_search.build_parser().parse_args(["--n-jobs", "2"])
     with _common.parallel_backend(args):
         assert _common.run_jobs([imported] * 3, 2, "job") == [True] * 3
+
+
+def test_vmapped_floor_trains_each_fold_as_alone():
+    # The batched-folds measurement times the right computation: fit k of
+    # the vectorised program is the single-fit loop on fold k's rows.
+    pytest.importorskip("jax")
+    import keras
+
+    if keras.backend.backend() != "jax":
+        pytest.skip("vmap needs the JAX backend")
+    X, y, _, _ = batched_folds.stacked_folds(3)
+    batched = speed.floor_runner((X, y, None, None), "sknoise", nodes=8, folds=3)(20)
+    alone = speed.floor_runner((X[0], y[0], None, None), "sknoise", nodes=8)(20)
+    for weights_batched, weights_alone in zip(batched, alone, strict=True):
+        np.testing.assert_allclose(weights_batched[0], weights_alone, rtol=1e-5)
+        assert not np.allclose(weights_batched[1], weights_alone)
 
 
 def test_corrected_comparison_flags_only_real_differences():
@@ -173,7 +190,15 @@ def test_regularizer_summary_marks_best_and_ties():
 # Where a run writes (no benchmark runs here: the parsers decide)
 # ---------------------------------------------------------------------------
 RESULTS, SCRATCH = _common.RESULTS_DIR, _common.SCRATCH_DIR
-SCRIPTS = [grid_search, noise_sites, regularizers, speed, memory, everyday]
+SCRIPTS = [
+    grid_search,
+    noise_sites,
+    regularizers,
+    speed,
+    memory,
+    everyday,
+    batched_folds,
+]
 # The committed tables of these two time every installed backend.
 EVERY_BACKEND = (speed, everyday)
 
