@@ -363,3 +363,15 @@ def test_everyday_table_judges_each_target():
     assert met["tensorflow", "first fit, cache, second process (s)"] == "no"
     epoch = next(row for row in rows if row["measure"].startswith("per epoch"))
     assert epoch["reference"] == 80.0 and epoch["ratio"] == 0.625
+
+
+def test_everyday_table_does_not_judge_a_time_below_the_noise():
+    # A --quick run's fits are so short that the slope per epoch can come
+    # out negative: that measures nothing, so it meets nothing either.
+    records = everyday_records("jax", compiled_with_cache=0)
+    for record in records:
+        if record["run"] == "no cache":
+            record["epoch_s"] = -0.001
+    rows = everyday.summarise(records, "5,000 x 50")
+    epoch = next(row for row in rows if row["measure"].startswith("per epoch"))
+    assert epoch["met"] == "not measured: below the timing noise"
