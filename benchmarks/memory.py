@@ -6,7 +6,10 @@ fits and at the end. A stock scikeras ``KerasClassifier`` of the same network
 can be run instead (``--stock``) for comparison. The result is printed and
 written as ``memory_<contender>_<backend>.csv`` and ``.md`` (contender
 ``sknoise`` or ``scikeras``), so that runs of both contenders on both
-backends sit side by side.
+backends sit side by side. Fit ``i`` of sknoise uses ``random_state=seed + i``
+(``--seed``); the stock contender takes no seed, because scikeras'
+``random_state`` imports TensorFlow and sets global seeds, which would
+change what is measured on JAX.
 
     python -m benchmarks.memory [--fits N] [--backend jax|tensorflow] [--stock]
 """
@@ -32,7 +35,7 @@ def make_sknoise(seed):
     return NoisyMLPClassifier(32, noise_amount=0.1, epochs=20, random_state=seed)
 
 
-def make_stock(seed):
+def make_stock(_seed):
     import keras
     from scikeras.wrappers import KerasClassifier
 
@@ -52,14 +55,15 @@ def make_stock(seed):
     return KerasClassifier(build, epochs=20, batch_size=32, verbose=0)
 
 
-def measure(make, n_fits, X, y):
-    """RSS after 10 fits and after ``n_fits`` fits."""
+def measure(make, n_fits, X, y, seed):
+    """RSS after 10 fits and after ``n_fits`` fits, fit ``i`` made by
+    ``make(seed + i)``."""
     after_ten = None
-    for seed in range(n_fits):
-        model = make(seed).fit(X, y)
+    for index in range(n_fits):
+        model = make(seed + index).fit(X, y)
         model.predict(X)
         del model
-        if seed + 1 == 10:
+        if index + 1 == 10:
             gc.collect()
             after_ten = resident_mib()
     gc.collect()
@@ -93,7 +97,7 @@ def main(argv=None):
     contender = "scikeras" if args.stock else "sknoise"
     with _common.Stopwatch() as watch:
         after_ten, final = measure(
-            make_stock if args.stock else make_sknoise, n_fits, X, y
+            make_stock if args.stock else make_sknoise, n_fits, X, y, args.seed
         )
     growth = final - after_ten
     per_fit = growth / (n_fits - 10) * 1024
@@ -112,6 +116,8 @@ def main(argv=None):
         "growth per fit (KiB)": round(per_fit),
     }
     settings = {"fits": n_fits, "epochs": 20, "rows": len(y), "quick": args.quick}
+    if not args.stock:
+        settings["seed"] = args.seed
     title = f"Memory: resident size over {n_fits} fits ({contender})"
     lines = _common.header(title, backend, settings, watch.seconds)
     name = f"memory_{contender}_{backend}"

@@ -268,6 +268,25 @@ def test_memory_writes_its_table_where_it_is_told(tmp_path, monkeypatch):
     assert text.startswith("# Memory") and "| 3 |" in text
 
 
+def test_memory_seeds_its_fits_from_the_seed_option():
+    seeds = []
+
+    class Model:
+        def fit(self, X, y):
+            return self
+
+        def predict(self, X):
+            return y
+
+    def make(seed):
+        seeds.append(seed)
+        return Model()
+
+    X, y = np.zeros((4, 2)), np.zeros(4)
+    memory.measure(make, 12, X, y, seed=5)
+    assert seeds == list(range(5, 17))
+
+
 def test_speed_table_explains_its_columns_and_shows_no_negative_zero(tmp_path):
     contenders = [
         ("scikeras", "no"),
