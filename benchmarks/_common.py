@@ -10,8 +10,10 @@ import contextlib
 import csv
 import importlib.metadata
 import importlib.util
+import multiprocessing
 import os
 import platform
+import threading
 import time
 from pathlib import Path
 
@@ -178,13 +180,11 @@ def parallel_backend(args):
     On Dask (``--dask`` or ``--scheduler``) through joblib, on the
     cluster's workers. On this machine with more than one job, in a pool
     of processes forked from a "fork server" (see :mod:`multiprocessing`)
-    that imports sknoise once: a worker then starts with sknoise, Keras and
-    the backend imported, instead of spending 3-4 s importing them itself
-    (as joblib's own workers do), and the server's import overlaps this
-    process's. The server only imports, never computes, so forking it is
-    safe on JAX and TensorFlow alike. Enter the block right after
-    :func:`select_backend`, before importing sknoise, so that the server
-    starts first and with the settings of :func:`prepare_workers`.
+    that imports sknoise once (see :func:`_forked_pool`); otherwise, and
+    where the fork server is not available (Windows), through joblib. Enter
+    the block right after :func:`select_backend`, before importing sknoise,
+    so that the server starts first, with the settings of
+    :func:`prepare_workers`, and its import overlaps this process's.
     """
     global _local_pool
     prepare_workers(args.n_jobs)
@@ -193,31 +193,101 @@ def parallel_backend(args):
             yield
         return
     n_jobs = effective_n_jobs(args)
-    if n_jobs == 1:
+    if n_jobs == 1 or "forkserver" not in multiprocessing.get_all_start_methods():
         yield
         return
-    import concurrent.futures
-    import multiprocessing.forkserver
-
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["sknoise"])
-    multiprocessing.forkserver.ensure_running()
-    pool = concurrent.futures.ProcessPoolExecutor(n_jobs, mp_context=context)
-    _local_pool = pool
-    try:
-        yield
-    except BaseException:
-        # Interrupted or failed: drop the jobs not started yet rather than
-        # wait for them.
-        pool.shutdown(cancel_futures=True)
-        raise
-    finally:
-        _local_pool = None
-        pool.shutdown()
+    with _forked_pool(n_jobs) as pool:
+        _local_pool = pool
+        try:
+            yield
+        finally:
+            _local_pool = None
 
 
 # The pool of processes of the ``parallel_backend`` block running now.
 _local_pool = None
+# Settings a fork server takes at its start (sknoise reads them when it is
+# imported), as they were then; None until this process has started one.
+_IMPORT_SETTINGS = ("KERAS_BACKEND", "SKNOISE_COMPILATION_CACHE")
+_server_settings = None
+
+
+@contextlib.contextmanager
+def _forked_pool(n_jobs):
+    """A process pool of ``n_jobs`` workers forked from the fork server,
+    which imports sknoise once.
+
+    A worker then starts with sknoise, Keras and the backend imported,
+    instead of spending 3-4 s importing them itself (as joblib's workers
+    do). The server only imports, never computes: its only threads besides
+    the main one are BLAS's idle pools, as after importing NumPy and SciPy,
+    so forking it is safe on JAX and TensorFlow alike. The server lives as
+    long as this process, with the settings of its start: a later pool
+    that asks for another Keras backend or compilation cache is refused
+    (``XLA_FLAGS``, read when a worker first computes, is passed on). An
+    interrupt or a failed job stops every worker at once.
+    """
+    import concurrent.futures
+    import multiprocessing.forkserver
+
+    global _server_settings
+    settings = {name: os.environ.get(name) for name in _IMPORT_SETTINGS}
+    if _server_settings is None:
+        multiprocessing.set_forkserver_preload(["sknoise"])
+        multiprocessing.forkserver.ensure_running()
+        _server_settings = settings
+    elif settings != _server_settings:
+        raise RuntimeError(
+            f"this process's fork server imported sknoise with {_server_settings}, "
+            f"not {settings}: run with these settings in a new process"
+        )
+    context = multiprocessing.get_context("forkserver")
+    pool = concurrent.futures.ProcessPoolExecutor(
+        n_jobs,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(os.environ.get("XLA_FLAGS"),),
+    )
+    try:
+        yield pool
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    finally:
+        pool.shutdown()
+
+
+def _stop_workers(pool):
+    """Stop the jobs of ``pool`` now, running ones too: the jobs already
+    handed to a worker cannot be cancelled, so the workers are stopped."""
+    if hasattr(pool, "terminate_workers"):  # Python 3.14
+        pool.terminate_workers()
+        return
+    workers = list((pool._processes or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        worker.terminate()
+
+
+def _start_worker(xla_flags):
+    """Set up a worker of :func:`_forked_pool` before its first job.
+
+    It takes this run's ``XLA_FLAGS`` (the server has those of its start),
+    and exits when the process that made the pool does: a worker waiting
+    on the pool's queue would otherwise outlive a killed run, and keep the
+    fork server alive too.
+    """
+    if xla_flags is None:
+        os.environ.pop("XLA_FLAGS", None)
+    else:
+        os.environ["XLA_FLAGS"] = xla_flags
+    parent = multiprocessing.parent_process()
+    threading.Thread(target=_exit_after, args=(parent,), daemon=True).start()
+
+
+def _exit_after(process):
+    process.join()
+    os._exit(1)
 
 
 @contextlib.contextmanager
@@ -335,15 +405,16 @@ def run_jobs(jobs, n_jobs, description):
 
 def _unordered_results(jobs, n_jobs):
     """``(index, result)`` of each job as it finishes."""
+    indexed = enumerate(jobs)
     if _local_pool is not None:
         import concurrent.futures
 
-        futures = [_local_pool.submit(_indexed, i, job) for i, job in enumerate(jobs)]
+        futures = [_local_pool.submit(_indexed, pair) for pair in indexed]
         return (future.result() for future in concurrent.futures.as_completed(futures))
     from joblib import Parallel, delayed
 
     prepare_workers(n_jobs)
-    tasks = (delayed(_indexed)(index, job) for index, job in enumerate(jobs))
+    tasks = (delayed(_indexed)(pair) for pair in indexed)
     return Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks)
 
 
@@ -352,7 +423,7 @@ ONE_XLA_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_thread
 
 
 def prepare_workers(n_jobs):
-    """Set up the worker processes joblib starts from here for ``n_jobs``.
+    """Set up the worker processes started from here for ``n_jobs``.
 
     Every worker compiles the same training loops: with sknoise's
     compilation cache (JAX only) a later run loads them instead; it is on
@@ -362,8 +433,8 @@ def prepare_workers(n_jobs):
     with one XLA thread per worker the published grid's fits took 19.9 s
     instead of 23.4 s on two cores, with identical scores. XLA reads its
     flags when a process first computes, so the workers started after this
-    get them, not this process (which has computed already, or computes
-    little).
+    get them, and so does this process if it has not computed yet (the
+    scripts' main processes compute little).
     """
     import joblib
 
@@ -373,7 +444,8 @@ def prepare_workers(n_jobs):
         os.environ["XLA_FLAGS"] = f"{flags} {ONE_XLA_THREAD}".strip()
 
 
-def _indexed(index, job):
+def _indexed(pair):
+    index, job = pair
     return index, job()
 
 

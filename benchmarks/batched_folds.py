@@ -87,6 +87,8 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.backend not in (None, "jax"):
+        parser.error("--backend: only jax has the vmap this measures")
     backend = _common.select_backend("jax")
     # One XLA thread per program, as in each worker of the grid search, so
     # that the figures are per core and a batch cannot win by using both.

@@ -149,7 +149,8 @@ def main(argv=None):
     epochs = args.epochs or (100 if args.quick else 5000)
     grid = QUICK_GRID if args.quick else GRID
 
-    # Entered first: the workers' fork server imports sknoise meanwhile.
+    # Entered first: the workers' fork server (if any) imports sknoise
+    # meanwhile.
     with _common.Stopwatch() as watch, _common.parallel_backend(args):
         with _common.Stopwatch() as load_watch:
             X_train, y_train, X_test, y_test = _common.published_split()
@@ -171,8 +172,8 @@ def main(argv=None):
             [(test_accuracy, _)] = _common.run_jobs([refit], args.n_jobs, "refit")
     start_up = start_up_seconds(fits)
     time_line = (
-        f"Where the time went: loading the data {load_watch.seconds:.1f} s "
-        "(importing sknoise, as the workers' server did meanwhile), "
+        "Where the time went: loading the data (importing sknoise) "
+        f"{load_watch.seconds:.1f} s, "
         f"the {len(fits)} fits {search_watch.seconds:.1f} s "
         f"({_common.effective_n_jobs(args)} at once; in each process the first "
         "fit of each width, tracing and compiling or loading its training "

@@ -173,13 +173,14 @@ def _initial_parameters(n_features, nodes=NODES, seed=0):
     ]
 
 
-def floor_runner(data, noise_source, nodes=NODES, folds=1):
+def floor_runner(data, noise_source, nodes=NODES, folds=1, seed=7):
     """The hand-written compiled loop; ``noise_source`` "sknoise", "backend"
-    or None (no noise).
+    or None (no noise), drawn with ``seed``.
 
     ``folds`` > 1 (JAX only) trains that many copies of the network, each
-    on its own rows and noise, as one vectorised program (``jax.vmap``):
-    ``data`` then holds one training set per fold, stacked.
+    on its own rows and noise (fold ``k`` with ``seed + k``), as one
+    vectorised program (``jax.vmap``): ``data`` then holds one training set
+    per fold, stacked.
     """
     import keras
 
@@ -269,13 +270,13 @@ def floor_runner(data, noise_source, nodes=NODES, folds=1):
         params = [np.stack([w] * folds) for w in params]
     zeros = [np.zeros_like(w) for w in params]
     # One noise stream per fold.
-    seeds = np.arange(7, 7 + folds, dtype="int32")
-    seed = seeds if folds > 1 else seeds[0]
+    seeds = np.arange(seed, seed + folds, dtype="int32")
+    seeds = seeds if folds > 1 else seeds[0]
 
     def run(epochs):
         """Train for ``epochs``; returns the trained weights, as NumPy
         arrays (converting waits for the result)."""
-        out = compiled(params, zeros, zeros, np.int32(epochs), X, y, seed)
+        out = compiled(params, zeros, zeros, np.int32(epochs), X, y, seeds)
         return [keras.ops.convert_to_numpy(w) for w in out[0]]
 
     return run
