@@ -91,6 +91,18 @@ def test_a_failed_job_stops_the_pool_at_once():
     assert time.perf_counter() - start < 30
 
 
+def test_a_pool_with_other_import_settings_is_refused(monkeypatch):
+    # The fork server keeps the settings sknoise was imported with; a pool
+    # that asks for others would silently not get them.
+    args = grid_search.build_parser().parse_args(["--n-jobs", "2"])
+    with _common.parallel_backend(args):
+        pass
+    monkeypatch.setenv("SKNOISE_COMPILATION_CACHE", "/elsewhere")
+    with pytest.raises(RuntimeError, match="new process"):
+        with _common.parallel_backend(args):
+            pass
+
+
 ORPHAN_SCRIPT = """
 import functools, os, time
 from benchmarks import _common, grid_search
