@@ -439,8 +439,16 @@ def prepare_workers(n_jobs):
     import joblib
 
     os.environ.setdefault("SKNOISE_COMPILATION_CACHE", "1")
+    if joblib.effective_n_jobs(n_jobs) > 1:
+        use_one_xla_thread()
+
+
+def use_one_xla_thread():
+    """Add :data:`ONE_XLA_THREAD` to ``XLA_FLAGS`` (once) for this process
+    and those started from it; it applies from a process's first
+    computation."""
     flags = os.environ.get("XLA_FLAGS", "")
-    if joblib.effective_n_jobs(n_jobs) > 1 and ONE_XLA_THREAD not in flags:
+    if ONE_XLA_THREAD not in flags:
         os.environ["XLA_FLAGS"] = f"{flags} {ONE_XLA_THREAD}".strip()
 
 

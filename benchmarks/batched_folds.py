@@ -20,8 +20,6 @@ nothing): timings do not depend on them.
     python -m benchmarks.batched_folds [--quick]
 """
 
-import os
-
 import numpy as np
 
 from benchmarks import _common
@@ -92,8 +90,7 @@ def main(argv=None):
     backend = _common.select_backend("jax")
     # One XLA thread per program, as in each worker of the grid search, so
     # that the figures are per core and a batch cannot win by using both.
-    flags = os.environ.get("XLA_FLAGS", "")
-    os.environ["XLA_FLAGS"] = f"{flags} {_common.ONE_XLA_THREAD}".strip()
+    _common.use_one_xla_thread()
     out = parser.output_dir(args, [backend])
     widths = WIDTHS[:2] if args.quick else WIDTHS
     epochs = (100, 500) if args.quick else (1000, 5000)
