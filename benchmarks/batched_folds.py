@@ -49,11 +49,15 @@ def measure(widths, batches, epochs, repeats):
 
     records = []
     for width in widths:
-        for n_fits in batches:
-            run = floor_runner(
+        # The batch sizes of one width take turns, as their ratios are the
+        # result.
+        runs = {
+            n_fits: floor_runner(
                 stacked_folds(n_fits), "sknoise", nodes=width, folds=n_fits
             )
-            seconds, _ = per_epoch(run, *epochs, repeats)
+            for n_fits in batches
+        }
+        for n_fits, (seconds, _) in per_epoch(runs, *epochs, repeats).items():
             records.append(
                 {"width": width, "fits": n_fits, "ms": seconds * 1e3 / n_fits}
             )

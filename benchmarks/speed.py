@@ -19,9 +19,12 @@ its own (a process holds one backend):
 
 A time per epoch is the slope between a short and a long fit, so fixed costs
 (building, compiling, validating input) drop out; they are reported apart as
-the time of one published 5000-epoch fit. Finally the whole published grid
-search (4 x 6 candidates, 5-fold CV, 5000 epochs: 121 fits) is timed with
-sknoise. Run ``python -m benchmarks.speed --help`` for the options.
+the time of one published 5000-epoch fit. Contenders timed with the same fit
+lengths (the compiled loops; scikeras; scikit-learn) take turns at each
+repeat, so that a slow spell of the machine does not fall on one of them.
+Finally the whole published grid search (4 x 6 candidates, 5-fold CV, 5000
+epochs: 121 fits) is timed with sknoise. Run
+``python -m benchmarks.speed --help`` for the options.
 """
 
 import argparse
@@ -59,23 +62,33 @@ COLUMNS = (
 )
 
 
-def per_epoch(run, short, long, repeats):
-    """Seconds per epoch (slope) and the fixed cost, medians over repeats.
+def per_epoch(runs, short, long, repeats):
+    """Seconds per epoch (slope) and the fixed cost of each run, medians
+    over repeats.
 
-    ``run(epochs)`` trains once for that many epochs; it runs once first to
-    warm up (imports, compilation), then ``repeats`` times at each length.
+    ``runs`` maps names to ``run(epochs)``, which trains once for that many
+    epochs. Each runs once first to warm up (imports, compilation), then
+    ``repeats`` times at each length, the runs taking turns: a slow spell of
+    the shared machine then falls on all of them alike, not on one, and the
+    ratios between them hold. Returns ``{name: (slope, fixed)}``.
     """
-    run(short)
-    slopes, fixed = [], []
+    for run in runs.values():
+        run(short)
+    slopes = {name: [] for name in runs}
+    fixed = {name: [] for name in runs}
     for _ in range(repeats):
-        with _common.Stopwatch() as t_short:
-            run(short)
-        with _common.Stopwatch() as t_long:
-            run(long)
-        slope = (t_long.seconds - t_short.seconds) / (long - short)
-        slopes.append(slope)
-        fixed.append(t_short.seconds - slope * short)
-    return float(np.median(slopes)), float(np.median(fixed))
+        for name, run in runs.items():
+            with _common.Stopwatch() as t_short:
+                run(short)
+            with _common.Stopwatch() as t_long:
+                run(long)
+            slope = (t_long.seconds - t_short.seconds) / (long - short)
+            slopes[name].append(slope)
+            fixed[name].append(t_short.seconds - slope * short)
+    return {
+        name: (float(np.median(slopes[name])), float(np.median(fixed[name])))
+        for name in runs
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -326,8 +339,17 @@ def worker(args):
         ("floor, backend noise", "no", fast, lambda: floor_runner(data, "backend")),
         ("floor, noise 0", "no", fast, lambda: floor_runner(data, None)),
     ]
-    for name, validation, lengths, make in contenders:
-        seconds, fixed = per_epoch(make(), *lengths)
+    # Contenders timed with the same lengths take turns (see per_epoch).
+    measured = {}
+    for lengths in dict.fromkeys(lengths for *_, lengths, _ in contenders):
+        runs = {
+            (name, validation): make()
+            for name, validation, their_lengths, make in contenders
+            if their_lengths == lengths
+        }
+        measured.update(per_epoch(runs, *lengths))
+    for name, validation, _, _ in contenders:
+        seconds, fixed = measured[name, validation]
         record = {
             "backend": backend,
             "contender": name,
@@ -434,7 +456,8 @@ def main(argv=None):
             f"Settings: nodes={NODES}, hidden noise {NOISE}, Adam, batch {BATCH}, "
             "30 training points (70 for validation); per-epoch times are slopes "
             "between a short and a long fit, medians over repeats (compiled "
-            "loops: 1000 and 5000 epochs, 9 repeats; the others 3)"
+            "loops: 1000 and 5000 epochs, 9 repeats; the others 3), the "
+            "contenders of one kind taking turns at each repeat"
             + (" (--quick: short fits, one repeat)." if args.quick else "."),
             *run_facts,
             *grid_lines,

@@ -351,6 +351,21 @@ def test_memory_seeds_its_fits_from_the_seed_option():
     assert seeds == list(range(5, 17))
 
 
+def test_timed_runs_take_turns_and_get_their_own_slopes():
+    # Each run's warm-up first, then at every repeat each run's short and
+    # long fit in turn: a slow spell cannot fall on one contender alone.
+    calls = []
+
+    def runner(name):
+        return lambda epochs: calls.append((name, epochs))
+
+    measured = speed.per_epoch({"a": runner("a"), "b": runner("b")}, 10, 30, 2)
+    warm_ups = [("a", 10), ("b", 10)]
+    repeat = [("a", 10), ("a", 30), ("b", 10), ("b", 30)]
+    assert calls == warm_ups + repeat * 2
+    assert list(measured) == ["a", "b"]
+
+
 def test_speed_table_explains_its_columns_and_shows_no_negative_zero(tmp_path):
     contenders = [
         ("scikeras", "no"),
