@@ -12,9 +12,13 @@ source, say) re-records them with::
 and says so in its commit message.
 """
 
+import io
 import json
+import pickle
 import sys
 from pathlib import Path
+
+import joblib
 
 import numpy as np
 import pytest
@@ -117,12 +121,104 @@ def _keras_loop():
     return clf, X
 
 
+# Continued training after a save and a load: the network and its
+# optimizer state must come back exactly as they were saved.
+def _joblib_round_trip(estimator):
+    buffer = io.BytesIO()
+    joblib.dump(estimator, buffer)
+    buffer.seek(0)
+    return joblib.load(buffer)
+
+
+def _skops_round_trip(estimator):
+    sio = pytest.importorskip("skops.io")
+    data = sio.dumps(estimator)
+    return sio.loads(data, trusted=sio.get_untrusted_types(data=data))
+
+
+def _reloaded_warm_start():
+    """The published setting saved with joblib, then a warm start and a
+    partial_fit: Adam's moments and the epoch counter must come back."""
+    X, y, X_test, _ = load_published_circles()
+    clf = NoisyMLPClassifier(
+        nodes=50, noise_amount=0.1, epochs=30, warm_start=True, random_state=5
+    ).fit(X, y)
+    clf = _joblib_round_trip(clf)
+    clf.fit(X, y)
+    clf.partial_fit(X[:10], y[:10])
+    return clf, X_test
+
+
+def _reloaded_twice_regressor():
+    """SGD with momentum, pickled, pickled again before it was used, then
+    continued with partial_fit at a changed amount."""
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(40, 3))
+    y = X @ [0.5, -1.0, 2.0]
+    reg = NoisyMLPRegressor(
+        nodes=10,
+        noise_site="input+weights",
+        optimizer="sgd",
+        optimizer__momentum=0.9,
+        learning_rate=0.01,
+        epochs=10,
+        batch_size=8,
+        random_state=6,
+    ).fit(X, y)
+    reg = pickle.loads(pickle.dumps(pickle.loads(pickle.dumps(reg))))
+    reg.set_params(noise_amount=0.05)
+    for _ in range(3):
+        reg.partial_fit(X, y)
+    return reg, X[:10]
+
+
+def _reloaded_skops_multi_site():
+    """Step sites, penalties and dropout, saved with skops, then a warm start."""
+    X, y = make_classification(n_samples=50, n_features=4, random_state=7)
+    clf = NoisyMLPClassifier(
+        nodes=(12, 6),
+        noise_amount=0.05,
+        noise_site="hidden+gradients+labels",
+        alpha=1e-3,
+        dropout=0.1,
+        learning_rate=0.01,
+        epochs=15,
+        batch_size=16,
+        warm_start=True,
+        random_state=7,
+    ).fit(X, y)
+    clf = _skops_round_trip(clf)
+    clf.fit(X, y)
+    return clf, X
+
+
+def _reloaded_keras_loop():
+    """Keras' own fit, saved with joblib, then a warm start in Keras' fit."""
+    X, y = make_classification(n_samples=40, n_features=3, n_informative=2,
+                               n_redundant=0, random_state=8)  # fmt: skip
+    clf = NoisyMLPClassifier(
+        nodes=8,
+        training_loop="keras",
+        epochs=4,
+        batch_size=16,
+        warm_start=True,
+        random_state=8,
+    ).fit(X, y)
+    clf = _joblib_round_trip(clf)
+    clf.fit(X, y)
+    return clf, X
+
+
 CONFIGURATIONS = {
     "published": _published,
     "multi_site": _multi_site,
     "regressor": _regressor,
     "early_stopping": _early_stopping,
     "keras_loop": _keras_loop,
+    "reloaded_warm_start": _reloaded_warm_start,
+    "reloaded_twice_regressor": _reloaded_twice_regressor,
+    "reloaded_skops_multi_site": _reloaded_skops_multi_site,
+    "reloaded_keras_loop": _reloaded_keras_loop,
 }
 
 
