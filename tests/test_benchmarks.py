@@ -421,9 +421,7 @@ def test_regularizers_figure_redraws_the_committed_table(tmp_path, capsys):
 
 def everyday_records(backend, compiled_with_cache):
     """What the everyday benchmark's fresh processes report, made up."""
-    keras_run = {"import_keras_s": 2.0, "import_tensorflow_s": 1.5}
     first_fit = {
-        "import_sknoise_s": 2.5,
         "first_fit_s": 3.0,
         "second_fit_s": 0.5,
         "trace_s": 1.0,
@@ -440,8 +438,17 @@ def everyday_records(backend, compiled_with_cache):
         "sklearn_epoch_one_thread_s": 0.08,
     }
     warm = {**first_fit, "first_fit_s": 1.5, "compiled": compiled_with_cache}
-    runs = [({**keras_run}, "keras"), (full, "no cache")]
+    runs = [(full, "no cache")]
     runs += [(first_fit, "cache, first process"), (warm, "cache, second process")]
+    heavy = ["keras", "jax"] if backend == "jax" else []
+    for seconds in (2.0, 2.2, 2.1):
+        imported = {"peak_rss_mib": 90, "loaded": []}
+        runs.append(({**imported, "seconds": seconds}, "import sklearn"))
+        runs.append(({**imported, "seconds": seconds + 0.2}, "import sknoise"))
+        sklearn_serving = {"seconds": seconds, "peak_rss_mib": 150, "loaded": []}
+        runs.append((sklearn_serving, "serve sklearn"))
+        serving = {"seconds": 2 * seconds, "peak_rss_mib": 200, "loaded": heavy}
+        runs.append((serving, "serve sknoise"))
     return [{**record, "backend": backend, "run": run} for record, run in runs]
 
 
@@ -449,11 +456,16 @@ def test_everyday_table_judges_each_target():
     records = everyday_records("jax", compiled_with_cache=0)
     records += everyday_records("tensorflow", compiled_with_cache=4)
     rows = everyday.summarise(records, "5,000 x 50")
-    assert len(rows) == 12  # six measures per backend, as CI expects
+    assert len(rows) == 16  # eight measures per backend, as CI expects
     met = {(row["backend"], row["measure"]): row["met"] for row in rows}
-    # 0.5 s beyond Keras' 2 s; only JAX has an import target.
-    assert met["jax", "import sknoise beyond keras (s)"] == "yes"
-    assert met["tensorflow", "import sknoise beyond keras (s)"] == ""
+    # Medians: 2.3 s against 2.1 s.
+    assert met["jax", "import sknoise (s)"] == "yes"
+    serving = "joblib.load + first predict_proba"
+    assert met["jax", f"{serving} (s)"] == "no"  # 2x
+    assert met["jax", f"{serving}, peak RSS (MiB)"] == "yes"  # 1.33x
+    detail = {(row["backend"], row["measure"]): row["detail"] for row in rows}
+    assert "loaded jax, keras," in detail["jax", f"{serving} (s)"]
+    assert "loaded none of" in detail["tensorflow", f"{serving} (s)"]
     assert met["jax", "one-row predict_proba (ms)"] == "yes"  # 2x
     # 50 ms against the faster of scikit-learn's 200 and 80 ms: 0.625x.
     assert met["jax", "per epoch, 5,000 x 50 (ms)"] == "no"

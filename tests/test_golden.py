@@ -19,7 +19,6 @@ import sys
 from pathlib import Path
 
 import joblib
-
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
