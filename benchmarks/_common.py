@@ -180,7 +180,8 @@ def parallel_backend(args):
     On Dask (``--dask`` or ``--scheduler``) through joblib, on the
     cluster's workers. On this machine with more than one job, in a pool
     of processes forked from a "fork server" (see :mod:`multiprocessing`)
-    that imports sknoise once (see :func:`_forked_pool`); otherwise, and
+    that imports sknoise's training stack once (see :func:`_forked_pool`);
+    otherwise, and
     where the fork server is not available (Windows), through joblib. Enter
     the block right after :func:`select_backend`, before importing sknoise,
     so that the server starts first, with the settings of
@@ -206,19 +207,23 @@ def parallel_backend(args):
 
 # The pool of processes of the ``parallel_backend`` block running now.
 _local_pool = None
-# Settings a fork server takes at its start (sknoise reads them when it is
-# imported), as they were then; None until this process has started one.
+# Settings a fork server takes at its start (sknoise reads them when it
+# imports Keras), as they were then; None until this process has started one.
 _IMPORT_SETTINGS = ("KERAS_BACKEND", "SKNOISE_COMPILATION_CACHE")
 _server_settings = None
+#: What a compiled fit imports: sknoise, Keras, its backend and the loop.
+TRAINING_MODULE = "sknoise._training"
 
 
 @contextlib.contextmanager
 def _forked_pool(n_jobs):
     """A process pool of ``n_jobs`` workers forked from the fork server,
-    which imports sknoise once.
+    which imports sknoise's training stack once.
 
-    A worker then starts with sknoise, Keras and the backend imported,
-    instead of spending 3-4 s importing them itself (as joblib's workers
+    ``import sknoise`` alone loads no Keras, so the server imports
+    :data:`TRAINING_MODULE`, the compiled training loop, which loads Keras
+    and its backend: a worker then starts with them imported, instead of
+    spending 3-4 s importing them at its first fit (as joblib's workers
     do). The server only imports, never computes: its only threads besides
     the main one are BLAS's idle pools, as after importing NumPy and SciPy,
     so forking it is safe on JAX and TensorFlow alike. The server lives as
@@ -233,7 +238,7 @@ def _forked_pool(n_jobs):
     global _server_settings
     settings = {name: os.environ.get(name) for name in _IMPORT_SETTINGS}
     if _server_settings is None:
-        multiprocessing.set_forkserver_preload(["sknoise"])
+        multiprocessing.set_forkserver_preload([TRAINING_MODULE])
         multiprocessing.forkserver.ensure_running()
         _server_settings = settings
     elif settings != _server_settings:

@@ -1,15 +1,19 @@
-"""sknoise: scikit-learn neural networks regularised by Gaussian noise."""
+"""sknoise: scikit-learn neural networks regularised by Gaussian noise.
 
-from ._compilation_cache import apply_environment as _apply_environment
+Importing sknoise loads neither Keras nor its backend: they are imported by
+the first fit (or ``model_``, ``export_model``, a saved ``model_`` loading),
+so a process that only loads fitted estimators and predicts never pays for
+them. Whenever Keras is imported, by sknoise or not, sknoise's layers are
+registered with it.
+"""
+
+from ._backend import set_up_when_keras_is_imported as _set_up_when_keras_is_imported
 from ._compilation_cache import enable_compilation_cache
 from ._estimators import NoisyMLPClassifier, NoisyMLPRegressor
 from ._noise import NOISE_SITES
 from ._version import __version__
 
-# Opt-in only: with SKNOISE_COMPILATION_CACHE set, JAX's persistent cache is
-# on from here, so that the small programs compiled while a network is built
-# are kept too, not only the training loop.
-_apply_environment()
+_set_up_when_keras_is_imported()
 
 __all__ = [
     "NOISE_SITES",

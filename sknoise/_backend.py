@@ -28,6 +28,8 @@ import sys
 import tempfile
 import threading
 
+import wrapt
+
 # Lines TensorFlow prints on every import on a CPU-only machine. Each pattern
 # is matched against one line of the captured output.
 _BENIGN_LINES = (
@@ -123,6 +125,7 @@ def _filtered_stderr_descriptor():
 # threads at once captures stderr once, not in overlapping swaps.
 _ONCE = threading.RLock()
 _keras = None
+_importing_keras = False
 _xla_ready = False
 
 
@@ -130,25 +133,61 @@ def import_keras():
     """Import and return ``keras``, quietly the first time.
 
     The backend is whatever the user selected with ``KERAS_BACKEND`` (or
-    Keras' own configuration); this function never chooses one.
+    Keras' own configuration); this function never chooses one. The first
+    call also registers sknoise's layers with Keras and applies
+    ``SKNOISE_COMPILATION_CACHE`` (see :func:`_set_up_keras`).
     """
     global _keras
     if _keras is None:
         with _ONCE:
             if _keras is None:
-                _keras = _import_keras_quietly()
+                keras = _import_keras_quietly()
+                # Set before the set-up, which calls back import_keras.
+                _keras = keras
+                _set_up_keras()
     return _keras
 
 
 def _import_keras_quietly():
-    global _tensorflow_started
-    with _filtered_stderr_descriptor():
-        import keras
+    global _tensorflow_started, _importing_keras
+    _importing_keras = True
+    try:
+        with _filtered_stderr_descriptor():
+            import keras
 
-        if keras.backend.backend() == "tensorflow":
-            _start_tensorflow()
-            _tensorflow_started = True
+            if keras.backend.backend() == "tensorflow":
+                _start_tensorflow()
+                _tensorflow_started = True
+    finally:
+        _importing_keras = False
     return keras
+
+
+def _set_up_keras():
+    """What a process with sknoise needs once Keras is loaded: sknoise's
+    noise layers registered, so that ``keras.saving.load_model`` reads a
+    saved ``model_``, and the opt-in compilation cache on before anything
+    is compiled."""
+    from . import _compilation_cache, _layers  # noqa: F401  (registers them)
+
+    _compilation_cache.apply_environment()
+
+
+def set_up_when_keras_is_imported():
+    """Run :func:`import_keras`'s set-up as soon as Keras is imported, by
+    sknoise or by anyone else (a post-import hook); at once if it already
+    is.
+
+    ``import sknoise`` calls this instead of importing Keras, which most
+    processes using sknoise never need: predictions run in NumPy.
+    """
+    wrapt.register_post_import_hook(_on_keras_import, "keras")
+
+
+def _on_keras_import(module):
+    # Inside sknoise's own first import, import_keras does the set-up.
+    if not _importing_keras:
+        import_keras()
 
 
 def _start_tensorflow():

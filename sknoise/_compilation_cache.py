@@ -7,13 +7,13 @@ and each new session pays it again. JAX can keep the compiled programs on
 disk and load them in the next process; sknoise turns that on only when asked,
 by :func:`enable_compilation_cache` or by the environment variable
 ``SKNOISE_COMPILATION_CACHE`` (``1`` for the default directory, or a
-directory; ``0`` or empty for off), read at import and again before each new
-training loop is compiled. Without either, nothing is configured.
+directory; ``0`` or empty for off), read when sknoise first loads Keras and
+again before each new training loop is compiled. Without either, nothing is configured.
 
 TensorFlow has a persistent cache for ``tf.function(jit_compile=True)`` too
 (``TF_XLA_FLAGS=--tf_xla_persistent_cache_directory=...``), but sknoise does
 not use it: its flags are read once, when TensorFlow first lists its devices
-(``import sknoise`` does), its entries are keyed by a per-process function
+(sknoise's first use of Keras does), its entries are keyed by a per-process function
 number, so a process hits only when it traces the same loops in the same
 order, and a truncated entry (a process stopped while writing it) makes every
 later fit of that signature fail instead of compiling again.
@@ -84,8 +84,9 @@ def _use_jax_cache(directory, *, replace):
 def apply_environment():
     """Use the cache ``SKNOISE_COMPILATION_CACHE`` asks for, if any.
 
-    Called at import and before each new training loop is compiled; a
-    cache directory the user already gave JAX wins. Does nothing on
+    Called when Keras is first imported in a process with sknoise and
+    before each new training loop is compiled; a cache directory the user
+    already gave JAX wins. Does nothing on
     TensorFlow.
     """
     directory = directory_from_environment()

@@ -136,8 +136,10 @@ COMMON_ATTRIBUTES = """\
         The trained network (loading it saved needs ``import sknoise``, for
         its noise layers; see ``export_model`` for one that loads anywhere).
         Predictions do not call it: they are computed in NumPy float32 from
-        its weights, and returned as float32 for float32 input, else
-        float64. Its noise layers are named after their site
+        its weights (``coefs_``, ``intercepts_``), and returned as float32
+        for float32 input, else float64. An estimator loaded from a file
+        loads it, and Keras, only when it is first read, or when training
+        continues. Its noise layers are named after their site
         (``input_noise``, ``hidden_noise_<i>``, ``activation_noise_<i>``),
         its dropout layers ``dropout_<i>``.
     history_ : dict of str to list of float
@@ -165,6 +167,15 @@ COMMON_ATTRIBUTES = """\
     out_activation_ : str
         The output activation, in scikit-learn's names: "logistic",
         "softmax" or "identity".
+    coefs_ : list of ndarray
+        The weight matrix of each layer, as in scikit-learn's MLP:
+        ``coefs_[i]`` has shape (units of layer i, units of layer i + 1).
+        Read-only float32 views of the arrays predictions use.
+    intercepts_ : list of ndarray
+        The bias vector of each layer: ``intercepts_[i]`` has shape
+        (units of layer i + 1,). Read-only float32 views.
+    n_layers_ : int
+        Number of layers, the input and output layers included.
     noise_sites_ : tuple of str
         The canonical noise sites used, e.g. ``("input", "hidden")``.
     n_features_in_ : int

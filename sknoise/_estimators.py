@@ -5,8 +5,15 @@ fit; what a fit does is worked out by :mod:`._config`, the network is built
 by :mod:`._network`, and the epochs run in sknoise's compiled loop
 (:mod:`._training`) or, for Keras callbacks, in Keras' own ``fit``
 (:mod:`._keras_loop`, the only module that imports scikeras).
+
+Nothing this module imports at its top loads Keras: the modules that do
+(``_network``, ``_training``, ``_keras_loop``) are imported where a fit, the
+training network ``model_`` or ``export_model`` needs them, so that
+``import sknoise`` and a process that only loads a fitted estimator and
+predicts (in NumPy) never load Keras or its backend.
 """
 
+import threading
 from numbers import Integral, Real
 
 import numpy as np
@@ -16,7 +23,6 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _training
 from ._backend import import_keras, quiet_tensorflow
 from ._config import (
     ACTIVATIONS,
@@ -28,25 +34,20 @@ from ._config import (
     check_continuation,
     divergence_hints,
 )
+from ._data import TrainingData
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, KWARGS
-from ._fitted import record_fit
-from ._network import (
-    apply_settings,
-    build_network,
-    check_optimizer,
-    make_optimizer,
-    model_from_bytes,
-    model_to_bytes,
-)
+from ._fitted import is_fitted_state, record_fit
 from ._noise import NOISE_TYPES
-from ._sklearn_compat import Interval, StrOptions, check_sample_weight
+from ._sklearn_compat import Interval, KerasInstance, StrOptions, check_sample_weight
 from ._targets import (
     ClassifierTargetEncoder,
     MultilabelTargetEncoder,
     RegressorTargetEncoder,
 )
 
-keras = import_keras()
+# Loading a saved network into ``model_`` (see ``_NoisyMLPBase.__getattr__``)
+# happens once per estimator, even when threads read it at once.
+_MODEL_LOADING = threading.Lock()
 
 
 class _NoisyMLPBase(BaseEstimator):
@@ -67,7 +68,11 @@ class _NoisyMLPBase(BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "max_norm": [Interval(Real, 0, None, closed="neither"), None],
         "activation": [StrOptions(ACTIVATIONS)],
-        "optimizer": [StrOptions(OPTIMIZERS), type, keras.optimizers.Optimizer],
+        "optimizer": [
+            StrOptions(OPTIMIZERS),
+            type,
+            KerasInstance("optimizers.Optimizer"),
+        ],
         "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -78,7 +83,7 @@ class _NoisyMLPBase(BaseEstimator):
         "monitor": [StrOptions({"loss", "val_loss", "accuracy", "val_accuracy"})],
         "warm_start": ["boolean"],
         "training_loop": [StrOptions({"auto", "compiled", "keras"})],
-        "callbacks": [list, keras.callbacks.Callback, None],
+        "callbacks": [None, list, KerasInstance("callbacks.Callback")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -199,6 +204,8 @@ class _NoisyMLPBase(BaseEstimator):
         config = FitConfig.from_estimator(
             self, incremental=incremental, has_validation_data=has_validation_data
         )
+        from ._network import check_optimizer  # loads Keras: after validation
+
         check_optimizer(config.optimizer, type(self).__name__)
         return config
 
@@ -211,9 +218,14 @@ class _NoisyMLPBase(BaseEstimator):
     # ------------------------------------------------------------------
     # Data
     # ------------------------------------------------------------------
-    def _check_inputs(self, X, y=None, reset=False):
-        """Check X (and y) the scikit-learn way; set or check feature counts."""
-        dtype = np.dtype(keras.backend.floatx())
+    def _check_inputs(self, X, y=None, reset=False, dtype=None):
+        """Check X (and y) the scikit-learn way; set or check feature counts.
+
+        X is converted to ``dtype``, by default Keras' float type, which a
+        fit trains in.
+        """
+        if dtype is None:
+            dtype = np.dtype(import_keras().backend.floatx())
         if y is None:
             return validate_data(self, X, reset=reset, dtype=dtype), None
         X, y = validate_data(
@@ -253,7 +265,7 @@ class _NoisyMLPBase(BaseEstimator):
         )
         X, X_val, y_encoded, y_val = parts[:4]
         sample_weight = parts[4] if sample_weight is not None else None
-        return _training.TrainingData(X, y_encoded, sample_weight, (X_val, y_val))
+        return TrainingData(X, y_encoded, sample_weight, (X_val, y_val))
 
     # ------------------------------------------------------------------
     # Training
@@ -296,7 +308,7 @@ class _NoisyMLPBase(BaseEstimator):
         A failed continuation (``partial_fit``, ``warm_start``) is rolled back
         to the network and optimizer state it started from.
         """
-        continuing = hasattr(self, "model_") and (incremental or self.warm_start)
+        continuing = (incremental or self.warm_start) and self.__sklearn_is_fitted__()
         if continuing:
             model = self.model_
             saved = [v.numpy() for v in model.variables + model.optimizer.variables]
@@ -308,7 +320,7 @@ class _NoisyMLPBase(BaseEstimator):
                 for variable, value in zip(variables, saved, strict=True):
                     variable.assign(value)
             else:
-                for attr in [a for a in vars(self) if a.endswith("_")]:
+                for attr in [a for a in vars(self) if is_fitted_state(a)]:
                     delattr(self, attr)
             raise
 
@@ -337,6 +349,8 @@ class _NoisyMLPBase(BaseEstimator):
             data = self._hold_out(data, config.validation_fraction)
         # Set at every fit, so that a continued fit trains with the current
         # amounts and penalties scaled by the rows actually trained on.
+        from ._network import apply_settings
+
         apply_settings(
             self.model_, config.strengths(n_rows=len(data.x)), config.optimizer
         )
@@ -357,10 +371,14 @@ class _NoisyMLPBase(BaseEstimator):
             )
         if validation_data is not None:
             validation_data = self._encode_validation_data(validation_data)
-        return _training.TrainingData(X, y_encoded, sample_weight, validation_data)
+        return TrainingData(X, y_encoded, sample_weight, validation_data)
 
     def _initialize(self, config, kept, encoder, n_rows):
         """Set up a fresh fit: seeds, target encoding and a new network."""
+        from ._network import build_network, make_optimizer
+
+        # A network loaded with the estimator, not yet read, is replaced too.
+        vars(self).pop("_model_archive", None)
         self._seeds = Seeds.from_random_state(self.random_state)
         self.noise_sites_ = config.noise_sites
         self.target_encoder_ = encoder
@@ -380,6 +398,8 @@ class _NoisyMLPBase(BaseEstimator):
     def _run_epochs(self, config, structure, data):
         """The epochs of one call, in the loop the configuration chose."""
         if config.loop == "compiled":
+            from . import _training
+
             return _training.train(
                 self.model_,
                 config,
@@ -416,12 +436,17 @@ class _NoisyMLPBase(BaseEstimator):
     # ------------------------------------------------------------------
     # Inference
     # ------------------------------------------------------------------
+    def __sklearn_is_fitted__(self):
+        # The NumPy network predictions use, recorded by every successful
+        # fit; ``model_`` may still be on disk (a loaded estimator).
+        return "_forward" in vars(self)
+
     def _predict_raw(self, X):
         """Network outputs for ``X``, noise off, in the output dtype: float32
         for float32 input, else float64, as scikit-learn's MLP."""
-        check_is_fitted(self, "model_")
+        check_is_fitted(self)
         dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
-        X, _ = self._check_inputs(X)
+        X, _ = self._check_inputs(X, dtype=self._forward.dtype)
         return self._forward(X), dtype
 
     def predict(self, X):
@@ -468,23 +493,74 @@ class _NoisyMLPBase(BaseEstimator):
         >>> [layer.name for layer in reg.export_model().layers]
         ['features', 'hidden_1', 'output']
         """
-        check_is_fitted(self, "model_")
+        check_is_fitted(self)
         return self._forward.to_keras()
 
+    # scikit-learn's MLP attributes, read off the NumPy inference network.
+    @property
+    def coefs_(self):
+        """list of ndarray: The weight matrix of each layer, ``coefs_[i]`` of
+        shape (n_units of layer i, n_units of layer i + 1), float32, read-only."""
+        return [_read_only(kernel) for kernel, _, _ in self._fitted_forward()]
+
+    @property
+    def intercepts_(self):
+        """list of ndarray: The bias vector of each layer, ``intercepts_[i]``
+        of shape (n_units of layer i + 1,), float32, read-only."""
+        return [_read_only(bias) for _, bias, _ in self._fitted_forward()]
+
+    @property
+    def n_layers_(self):
+        """int: Number of layers, the input and output layers included."""
+        return len(self._fitted_forward()) + 1
+
+    def _fitted_forward(self):
+        forward = vars(self).get("_forward")
+        if forward is None:  # an AttributeError, so that hasattr() is False
+            raise AttributeError(
+                f"This {type(self).__name__} instance is not fitted yet."
+            )
+        return forward.layers
+
     # ------------------------------------------------------------------
-    # Pickling: the network travels as a .keras archive
+    # Pickling: the network travels as a .keras archive, and is loaded
+    # into ``model_`` only when something reads it
     # ------------------------------------------------------------------
     def __getstate__(self):
         # A copy: on Python 3.11+ the inherited state is ``vars(self)`` itself.
         state = dict(super().__getstate__())
+        archive = state.pop("_model_archive", None)
         if "model_" in state:
+            from ._network import model_to_bytes
+
             state["model_"] = model_to_bytes(state["model_"])
+        elif archive is not None:
+            state["model_"] = archive
         return state
 
     def __setstate__(self, state):
+        # Predictions need only ``_forward``, so the network (and Keras) is
+        # loaded when training or reading ``model_`` asks for it.
+        # Files of earlier versions have the same layout.
         if "model_" in state:
-            state = {**state, "model_": model_from_bytes(state["model_"])}
+            state = dict(state)
+            state["_model_archive"] = state.pop("model_")
         super().__setstate__(state)
+
+    def __getattr__(self, name):
+        # Called only for attributes not found: ``model_`` of a loaded
+        # estimator whose network is still an archive.
+        if name != "model_" or "_model_archive" not in vars(self):
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute {name!r}"
+            )
+        from ._network import model_from_bytes
+
+        with _MODEL_LOADING:
+            if "_model_archive" in vars(self):
+                self.model_ = model_from_bytes(self._model_archive)
+                del self._model_archive
+        return self.model_
 
 
 class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
@@ -668,7 +744,7 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
                 "class_weight='balanced' needs the whole data set and is not "
                 "supported by partial_fit; pass a dict of class weights instead."
             )
-        if not hasattr(self, "model_"):
+        if not self.__sklearn_is_fitted__():
             if classes is None and not _is_multilabel(y):
                 raise ValueError(
                     "classes must be passed on the first call to partial_fit."
@@ -718,6 +794,12 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
         proba = self.predict_proba(X)
         with np.errstate(divide="ignore"):  # a probability of 0 is log -inf
             return np.log(proba)
+
+
+def _read_only(array):
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 def _is_multilabel(y):

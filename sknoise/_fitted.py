@@ -10,6 +10,18 @@ from sklearn.base import is_classifier
 
 from ._inference import InferenceNetwork
 
+#: Fitted state beside the public attributes ending in "_": the NumPy
+#: inference network, the kept structure, the seeds, and the saved network
+#: of a loaded estimator that nothing has read yet.
+PRIVATE_FITTED_STATE = frozenset({"_forward", "_kept", "_seeds", "_model_archive"})
+
+
+def is_fitted_state(name):
+    """Whether the attribute ``name`` is set by fitting (and so is deleted
+    when a fresh fit fails)."""
+    return name.endswith("_") or name in PRIVATE_FITTED_STATE
+
+
 #: scikit-learn's names of the output activations (``out_activation_``).
 SKLEARN_ACTIVATION = {
     "sigmoid": "logistic",

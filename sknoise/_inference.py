@@ -80,6 +80,11 @@ class InferenceNetwork:
                 layers[-1][2] = _activation_name(layer.activation)
         return cls([tuple(layer) for layer in layers])
 
+    @property
+    def dtype(self):
+        """The float type of the weights, which inputs are converted to."""
+        return self.layers[0][0].dtype
+
     def __call__(self, X):
         """Outputs for the float32 array ``X`` of shape (n_rows, n_features)."""
         outputs = []

@@ -144,7 +144,7 @@ class EarlyStoppingCallback(keras.callbacks.Callback):
 def train(model, config, data, *, seed):
     """Run ``config.epochs`` epochs of Keras' fit on ``model``, in place.
 
-    ``data`` is a :class:`sknoise._training.TrainingData`. Returns the
+    ``data`` is a :class:`sknoise._data.TrainingData`. Returns the
     per-epoch history of this call, as Keras logs it.
     """
     callbacks = list(config.callbacks)

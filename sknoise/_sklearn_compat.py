@@ -6,7 +6,45 @@ does, this module is the only one to adapt (as imbalanced-learn does with
 its ``utils/_sklearn_compat.py``).
 """
 
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+import sys
+
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
+)
 from sklearn.utils.validation import _check_sample_weight as check_sample_weight
 
-__all__ = ["Interval", "StrOptions", "check_sample_weight", "validate_params"]
+__all__ = [
+    "Interval",
+    "KerasInstance",
+    "StrOptions",
+    "check_sample_weight",
+    "validate_params",
+]
+
+
+class KerasInstance(HasMethods):
+    """Constraint: an instance of the Keras class ``keras.<path>``, checked
+    without importing Keras.
+
+    An object of a Keras class exists only once Keras is imported, so with
+    no ``keras`` module loaded nothing satisfies the constraint, nor while
+    another thread is still importing it and the class is not defined yet.
+    (It derives from ``HasMethods`` because scikit-learn accepts the
+    constraint objects of its own classes only.)
+    """
+
+    def __init__(self, path):
+        super().__init__([])
+        self.path = path
+
+    def is_satisfied_by(self, val):
+        cls = sys.modules.get("keras")
+        for name in self.path.split("."):
+            cls = getattr(cls, name, None)
+        return isinstance(cls, type) and isinstance(val, cls)
+
+    def __str__(self):
+        return f"an instance of 'keras.{self.path}'"

@@ -36,7 +36,6 @@ traces, for tests.
 import collections
 import threading
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 
@@ -154,15 +153,6 @@ def optimizer_signature(optimizer):
     if isinstance(config.get("learning_rate"), float):
         config.pop("learning_rate")
     return f"{type(optimizer).__module__}.{type(optimizer).__qualname__}{config!r}"
-
-
-class TrainingData(NamedTuple):
-    """A fit's training data, as the network takes them."""
-
-    x: np.ndarray
-    y: np.ndarray
-    sample_weight: np.ndarray | None
-    validation: tuple | None
 
 
 def train(model, config, structure, encoder, data, *, first_epoch, seeds):
