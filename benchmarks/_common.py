@@ -262,6 +262,14 @@ def _forked_pool(n_jobs):
         pool.shutdown()
 
 
+def wait_for_workers():
+    """Wait until the worker pool of the :func:`parallel_backend` block can
+    run a job, i.e. its fork server has imported what it preloads; return at
+    once where the block has no such pool."""
+    if _local_pool is not None:
+        _local_pool.submit(int).result()
+
+
 def _stop_workers(pool):
     """Stop the jobs of ``pool`` now, running ones too: the jobs already
     handed to a worker cannot be cancelled, so the workers are stopped."""

@@ -112,7 +112,7 @@ def cross_validate_grid(X, y, grid, *, epochs, seed, repeats, n_jobs):
 def start_up_seconds(fits):
     """Per process, the seconds its first fit of each width took beyond the
     median fit of that width in the run: tracing and compiling (or loading)
-    the training loops, and importing sknoise where a worker has to."""
+    the training loops, and importing Keras where no fork server did."""
     widths = {fit["width"] for fit in fits}
     typical = {
         width: np.median([f["seconds"] for f in fits if f["width"] == width])
@@ -149,11 +149,14 @@ def main(argv=None):
     epochs = args.epochs or (100 if args.quick else 5000)
     grid = QUICK_GRID if args.quick else GRID
 
-    # Entered first: the workers' fork server (if any) imports sknoise
-    # meanwhile.
+    # Entered first: the workers' fork server (if any) imports sknoise's
+    # training stack while this process loads the data.
     with _common.Stopwatch() as watch, _common.parallel_backend(args):
         with _common.Stopwatch() as load_watch:
             X_train, y_train, X_test, y_test = _common.published_split()
+        # No fit can start before the fork server has imported Keras.
+        with _common.Stopwatch() as workers_watch:
+            _common.wait_for_workers()
         with _common.Stopwatch() as search_watch:
             candidates, scores, fits = cross_validate_grid(
                 X_train, y_train, grid, epochs=epochs, seed=args.seed,
@@ -172,8 +175,10 @@ def main(argv=None):
             [(test_accuracy, _)] = _common.run_jobs([refit], args.n_jobs, "refit")
     start_up = start_up_seconds(fits)
     time_line = (
-        "Where the time went: loading the data (importing sknoise) "
-        f"{load_watch.seconds:.1f} s, "
+        "Where the time went: loading the data (importing scikit-learn and "
+        f"sknoise, which loads no Keras) {load_watch.seconds:.1f} s, waiting "
+        "for the workers (their fork server importing Keras and the backend) "
+        f"{workers_watch.seconds:.1f} s more, "
         f"the {len(fits)} fits {search_watch.seconds:.1f} s "
         f"({_common.effective_n_jobs(args)} at once; in each process the first "
         "fit of each width, tracing and compiling or loading its training "

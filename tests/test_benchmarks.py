@@ -81,6 +81,18 @@ def test_grid_evaluation_does_not_depend_on_the_number_of_jobs():
     np.testing.assert_array_equal(one_job, two_jobs)
 
 
+def test_the_workers_start_with_the_training_stack_imported():
+    # ``import sknoise`` loads no Keras: the fork server preloads the
+    # training stack instead, so no worker imports Keras at its first fit.
+    loaded = "[m in __import__('sys').modules for m in ('keras', 'sknoise._training')]"
+    job = functools.partial(eval, loaded)
+    args = grid_search.build_parser().parse_args(["--n-jobs", "2"])
+    _common.wait_for_workers()  # outside a block: nothing to wait for
+    with _common.parallel_backend(args):
+        _common.wait_for_workers()
+        assert _common.run_jobs([job], 2, "job") == [[True, True]]
+
+
 def test_a_failed_job_stops_the_pool_at_once():
     # The other worker's long job is stopped, not waited for.
     jobs = [functools.partial(time.sleep, 60), functools.partial(divmod, 1, 0)]
