@@ -431,7 +431,7 @@ def test_regularizers_figure_redraws_the_committed_table(tmp_path, capsys):
     assert set(regularizers.FIGURE_MARKERS.values()) <= markers
 
 
-def everyday_records(backend, compiled_with_cache):
+def everyday_records(backend, compiled_with_cache, import_increment=0.05):
     """What the everyday benchmark's fresh processes report, made up."""
     first_fit = {
         "first_fit_s": 3.0,
@@ -456,7 +456,9 @@ def everyday_records(backend, compiled_with_cache):
     for seconds in (2.0, 2.2, 2.1):
         imported = {"peak_rss_mib": 90, "loaded": []}
         runs.append(({**imported, "seconds": seconds}, "import sklearn"))
-        runs.append(({**imported, "seconds": seconds + 0.2}, "import sknoise"))
+        runs.append(({**imported, "seconds": seconds + 0.5}, "import sknoise"))
+        increment = {**imported, "seconds": import_increment}
+        runs.append((increment, "sknoise after"))
         sklearn_serving = {"seconds": seconds, "peak_rss_mib": 150, "loaded": []}
         runs.append((sklearn_serving, "serve sklearn"))
         serving = {"seconds": 2 * seconds, "peak_rss_mib": 200, "loaded": heavy}
@@ -466,12 +468,16 @@ def everyday_records(backend, compiled_with_cache):
 
 def test_everyday_table_judges_each_target():
     records = everyday_records("jax", compiled_with_cache=0)
-    records += everyday_records("tensorflow", compiled_with_cache=4)
+    records += everyday_records(
+        "tensorflow", compiled_with_cache=4, import_increment=0.4
+    )
     rows = everyday.summarise(records, "5,000 x 50")
     assert len(rows) == 16  # eight measures per backend, as CI expects
     met = {(row["backend"], row["measure"]): row["met"] for row in rows}
-    # Medians: 2.3 s against 2.1 s.
+    # Judged on what import sknoise adds after scikit-learn's in one
+    # process, not on the 0.5 s between the medians of fresh processes.
     assert met["jax", "import sknoise (s)"] == "yes"
+    assert met["tensorflow", "import sknoise (s)"] == "no"
     serving = "joblib.load + first predict_proba"
     assert met["jax", f"{serving} (s)"] == "no"  # 2x
     assert met["jax", f"{serving}, peak RSS (MiB)"] == "yes"  # 1.33x
