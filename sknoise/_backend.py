@@ -12,6 +12,10 @@ compiles a trivial XLA function before the fit's own program. The
 known-benign lines are dropped and everything else is written back, so real
 warnings and errors still reach the user.
 
+``import sknoise`` imports none of this: it registers a post-import hook on
+``keras`` (:func:`set_up_when_keras_is_imported`), which registers sknoise's
+layers whenever Keras is imported, by sknoise's first fit or by the user.
+
 Otherwise nothing here touches the process's streams: fits may run in
 threads, and what the user's code writes to stderr during a fit goes out at
 once. (Doing the XLA warm-up at import instead would cost about 0.1 s but
@@ -27,6 +31,7 @@ import re
 import sys
 import tempfile
 import threading
+import warnings
 
 import wrapt
 
@@ -124,8 +129,11 @@ def _filtered_stderr_descriptor():
 # Guards the one-time start-up work below, so that a first use from several
 # threads at once captures stderr once, not in overlapping swaps.
 _ONCE = threading.RLock()
+#: Keras, once imported: set by the post-import hook, in the thread that
+#: imports it (whoever that is), before the layers are registered.
 _keras = None
-_importing_keras = False
+#: Whether sknoise's own quiet start-up of Keras (import_keras) has run.
+_started = False
 _xla_ready = False
 
 
@@ -134,49 +142,46 @@ def import_keras():
 
     The backend is whatever the user selected with ``KERAS_BACKEND`` (or
     Keras' own configuration); this function never chooses one. The first
-    call also registers sknoise's layers with Keras and applies
-    ``SKNOISE_COMPILATION_CACHE`` (see :func:`_set_up_keras`).
+    call also starts TensorFlow on its backend and applies
+    ``SKNOISE_COMPILATION_CACHE``; registering sknoise's layers is the
+    import hook's (see :func:`set_up_when_keras_is_imported`).
     """
-    global _keras
-    if _keras is None:
+    global _started
+    if not _started:
         with _ONCE:
-            if _keras is None:
-                keras = _import_keras_quietly()
-                # Set before the set-up, which calls back import_keras.
-                _keras = keras
-                _set_up_keras()
+            if not _started:
+                _start_keras_quietly()
+                _started = True
+                # Before anything compiles. Here, not in the hook, so that a
+                # bad setting is reported by sknoise's first use of Keras
+                # rather than by someone else's ``import keras``.
+                from . import _compilation_cache
+
+                _compilation_cache.apply_environment()
     return _keras
 
 
-def _import_keras_quietly():
-    global _tensorflow_started, _importing_keras
-    _importing_keras = True
-    try:
-        with _filtered_stderr_descriptor():
-            import keras
+def _start_keras_quietly():
+    global _tensorflow_started
+    with _filtered_stderr_descriptor():
+        import keras
 
-            if keras.backend.backend() == "tensorflow":
-                _start_tensorflow()
-                _tensorflow_started = True
-    finally:
-        _importing_keras = False
-    return keras
+        if keras.backend.backend() == "tensorflow":
+            _start_tensorflow()
+            _tensorflow_started = True
 
 
-def _set_up_keras():
-    """What a process with sknoise needs once Keras is loaded: sknoise's
-    noise layers registered, so that ``keras.saving.load_model`` reads a
-    saved ``model_``, and the opt-in compilation cache on before anything
-    is compiled."""
-    from . import _compilation_cache, _layers  # noqa: F401  (registers them)
-
-    _compilation_cache.apply_environment()
+def loaded_keras():
+    """``keras`` for the modules that define Keras classes when imported
+    (``_layers``): the module the hook is registering them with, else
+    :func:`import_keras`'s."""
+    return _keras if _keras is not None else import_keras()
 
 
 def set_up_when_keras_is_imported():
-    """Run :func:`import_keras`'s set-up as soon as Keras is imported, by
-    sknoise or by anyone else (a post-import hook); at once if it already
-    is.
+    """Register sknoise's layers with Keras as soon as Keras is imported,
+    by sknoise or by anyone else (a post-import hook); at once if it
+    already is. Then ``keras.saving.load_model`` reads a saved ``model_``.
 
     ``import sknoise`` calls this instead of importing Keras, which most
     processes using sknoise never need: predictions run in NumPy.
@@ -185,9 +190,21 @@ def set_up_when_keras_is_imported():
 
 
 def _on_keras_import(module):
-    # Inside sknoise's own first import, import_keras does the set-up.
-    if not _importing_keras:
-        import_keras()
+    """Keras has just been imported by this thread, which holds its import
+    lock (another thread's ``import keras`` waits for this): remember it
+    and register sknoise's layers. Takes no lock of sknoise's, so that it
+    cannot wait on a thread that waits on this import."""
+    global _keras
+    _keras = module
+    try:
+        from . import _layers  # noqa: F401  (defining them registers them)
+    except Exception as error:  # never break somebody else's import keras
+        warnings.warn(
+            f"sknoise could not register its layers with Keras ({error!r}): "
+            "keras.saving.load_model will not read a saved sknoise model_.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
 
 
 def _start_tensorflow():

@@ -139,7 +139,9 @@ COMMON_ATTRIBUTES = """\
         its weights (``coefs_``, ``intercepts_``), and returned as float32
         for float32 input, else float64. An estimator loaded from a file
         loads it, and Keras, only when it is first read, or when training
-        continues. Its noise layers are named after their site
+        continues (so ``hasattr(model, "model_")`` loads them too; use
+        ``sklearn.utils.validation.check_is_fitted`` to ask whether it is
+        fitted). Its noise layers are named after their site
         (``input_noise``, ``hidden_noise_<i>``, ``activation_noise_<i>``),
         its dropout layers ``dropout_<i>``.
     history_ : dict of str to list of float

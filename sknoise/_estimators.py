@@ -377,7 +377,8 @@ class _NoisyMLPBase(BaseEstimator):
         """Set up a fresh fit: seeds, target encoding and a new network."""
         from ._network import build_network, make_optimizer
 
-        # A network loaded with the estimator, not yet read, is replaced too.
+        # A network loaded with the estimator, not yet read, is replaced:
+        # free its archive now rather than at the next save.
         vars(self).pop("_model_archive", None)
         self._seeds = Seeds.from_random_state(self.random_state)
         self.noise_sites_ = config.noise_sites
@@ -497,30 +498,24 @@ class _NoisyMLPBase(BaseEstimator):
         return self._forward.to_keras()
 
     # scikit-learn's MLP attributes, read off the NumPy inference network.
+    # Unfitted, ``self._forward`` raises AttributeError, so hasattr() is
+    # False, as for scikit-learn's fitted attributes.
     @property
     def coefs_(self):
         """list of ndarray: The weight matrix of each layer, ``coefs_[i]`` of
         shape (n_units of layer i, n_units of layer i + 1), float32, read-only."""
-        return [_read_only(kernel) for kernel, _, _ in self._fitted_forward()]
+        return [_read_only(kernel) for kernel, _, _ in self._forward.layers]
 
     @property
     def intercepts_(self):
         """list of ndarray: The bias vector of each layer, ``intercepts_[i]``
         of shape (n_units of layer i + 1,), float32, read-only."""
-        return [_read_only(bias) for _, bias, _ in self._fitted_forward()]
+        return [_read_only(bias) for _, bias, _ in self._forward.layers]
 
     @property
     def n_layers_(self):
         """int: Number of layers, the input and output layers included."""
-        return len(self._fitted_forward()) + 1
-
-    def _fitted_forward(self):
-        forward = vars(self).get("_forward")
-        if forward is None:  # an AttributeError, so that hasattr() is False
-            raise AttributeError(
-                f"This {type(self).__name__} instance is not fitted yet."
-            )
-        return forward.layers
+        return len(self._forward.layers) + 1
 
     # ------------------------------------------------------------------
     # Pickling: the network travels as a .keras archive, and is loaded
@@ -549,18 +544,21 @@ class _NoisyMLPBase(BaseEstimator):
 
     def __getattr__(self, name):
         # Called only for attributes not found: ``model_`` of a loaded
-        # estimator whose network is still an archive.
-        if name != "model_" or "_model_archive" not in vars(self):
-            raise AttributeError(
-                f"{type(self).__name__!r} object has no attribute {name!r}"
-            )
-        from ._network import model_from_bytes
+        # estimator whose network is still an archive -- or was, until
+        # another thread loaded it since this lookup failed.
+        if name == "model_":
+            with _MODEL_LOADING:
+                state = vars(self)
+                if "_model_archive" in state:
+                    from ._network import model_from_bytes
 
-        with _MODEL_LOADING:
-            if "_model_archive" in vars(self):
-                self.model_ = model_from_bytes(self._model_archive)
-                del self._model_archive
-        return self.model_
+                    state["model_"] = model_from_bytes(state["_model_archive"])
+                    del state["_model_archive"]
+                if "model_" in state:
+                    return state["model_"]
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute {name!r}"
+        )
 
 
 class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):

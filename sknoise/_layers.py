@@ -11,11 +11,13 @@ Each layer's ``settings()`` names those variables by the field of
 assigns a fit's strengths without knowing the layers' attributes.
 """
 
-from ._backend import import_keras
+from ._backend import loaded_keras
 from ._noise import perturb
 from ._random import uniform
 
-keras = import_keras()
+# Imported by the hook that runs when Keras is, perhaps in another thread's
+# ``import keras``: hence the module that hook has, not import_keras.
+keras = loaded_keras()
 ops = keras.ops
 
 

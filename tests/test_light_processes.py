@@ -44,9 +44,11 @@ print(_json.dumps({{"loaded": [m for m in {HEAVY!r} if m in _sys.modules],
 """
 
 
-def run_fresh(script, backend, *argv):
-    """Run ``script`` in a fresh interpreter on ``backend``; its report."""
+def run_fresh(script, backend, *argv, **environment):
+    """Run ``script`` in a fresh interpreter on ``backend``, with
+    ``environment`` added to this one's; its report."""
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.update(environment)
     completed = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(script) + REPORT, *map(str, argv)],
         capture_output=True,
@@ -299,12 +301,63 @@ def test_the_mlp_weight_attributes_are_read_only_views_of_the_network():
     assert not hasattr(unfitted, "coefs_") and not hasattr(unfitted, "intercepts_")
 
 
-def test_the_keras_constraint_holds_while_another_thread_imports_keras(monkeypatch):
+def test_the_keras_constraint_reads_a_partly_imported_keras(monkeypatch):
     # Another thread's ``import keras`` has put the module in sys.modules
-    # but not defined its classes yet: validation must not fail on that.
+    # but not defined its classes yet: validation must not fail on that,
+    # and must see the classes once they are defined.
     import types
 
     from sknoise._sklearn_compat import KerasInstance
 
-    monkeypatch.setitem(sys.modules, "keras", types.ModuleType("keras"))
-    assert not KerasInstance("callbacks.Callback").is_satisfied_by(object())
+    keras = types.ModuleType("keras")
+    monkeypatch.setitem(sys.modules, "keras", keras)
+    constraint = KerasInstance("callbacks.Callback")
+    assert not constraint.is_satisfied_by(object())
+    keras.callbacks = types.SimpleNamespace(Callback=type("Callback", (), {}))
+    assert constraint.is_satisfied_by(keras.callbacks.Callback())
+    assert not constraint.is_satisfied_by(object())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_keras_imported_in_a_thread_while_sknoise_imports_it_has_the_layers(backend):
+    # The thread that runs Keras' import registers the layers before any
+    # other thread's ``import keras`` returns, whoever started first.
+    report = run_fresh(
+        """
+        import threading, time
+        import sknoise
+        from sknoise._backend import import_keras
+
+        sknoise_thread = threading.Thread(target=import_keras)
+        sknoise_thread.start()
+        time.sleep(0.05)
+        import keras
+
+        registered = keras.saving.get_registered_object("sknoise>GaussianNoise")
+        sknoise_thread.join()
+        result = registered is not None
+        """,
+        backend,
+    )
+    assert report["result"] is True
+
+
+@pytest.mark.skipif("jax" not in BACKENDS, reason="the cache is JAX's")
+def test_a_bad_cache_setting_fails_sknoise_fits_not_the_users_import_of_keras():
+    report = run_fresh(
+        """
+        import numpy as np
+        import sknoise
+        import keras  # registers the layers; applies nothing
+
+        try:
+            sknoise.NoisyMLPClassifier(nodes=2, epochs=1).fit(
+                np.zeros((4, 1)), [0, 1, 0, 1]
+            )
+        except OSError as error:
+            result = type(error).__name__
+        """,
+        "jax",
+        SKNOISE_COMPILATION_CACHE="/proc/sknoise-cannot-write-here",
+    )
+    assert report["result"] == "FileNotFoundError"
