@@ -10,7 +10,6 @@ the previous network in :func:`check_continuation` and nowhere else.
 """
 
 import dataclasses
-import inspect
 from numbers import Integral
 from typing import NamedTuple
 
@@ -20,6 +19,7 @@ from sklearn.utils import check_random_state
 
 from ._backend import import_keras, optimizer_config
 from ._noise import STEP_SITES, resolve_noise_sites
+from ._params import KERAS_LOOP_PREFIXES
 
 ACTIVATIONS = frozenset(
     {"relu", "tanh", "sigmoid", "elu", "selu", "gelu", "softplus", "swish", "linear"}
@@ -27,11 +27,6 @@ ACTIVATIONS = frozenset(
 OPTIMIZERS = frozenset(
     {"adam", "adamw", "sgd", "rmsprop", "adagrad", "adadelta", "adamax", "nadam"}
 )
-#: Keyword arguments beyond the named parameters must be routed to one of
-#: these destinations, e.g. ``optimizer__beta_1=0.8`` or ``fit__shuffle=False``.
-ROUTING_PREFIXES = frozenset({"optimizer", "fit", "callbacks"})
-#: Routed parameters only Keras' own fit loop can honour.
-KERAS_LOOP_PREFIXES = frozenset({"fit", "callbacks"})
 #: The learning rate of an optimizer given by name or class, unless set.
 DEFAULT_LEARNING_RATE = 0.001
 
@@ -195,16 +190,17 @@ class FitConfig:
     verbose: int
 
     @classmethod
-    def from_estimator(cls, estimator, *, incremental, has_validation_data):
+    def from_estimator(cls, estimator, routed, *, incremental, has_validation_data):
         """The configuration of a fit of ``estimator`` with its parameters now.
 
-        ``incremental`` is a ``partial_fit`` (one epoch, no early stopping);
+        ``routed`` are its routed parameters by destination (see
+        :func:`sknoise._params.routed_params`); ``incremental`` is a
+        ``partial_fit`` (one epoch, no early stopping);
         ``has_validation_data`` whether ``fit`` got ``validation_data``.
         """
         name = type(estimator).__name__
         classifier = is_classifier(estimator)
         _check_optimizer_class(estimator.optimizer, name)
-        routed = _routed_params(estimator, name)
         sites = resolve_noise_sites(estimator.noise_site)
         loop = _training_loop(estimator, routed, sites)
         amount = float(estimator.noise_amount)
@@ -357,48 +353,6 @@ def _check_optimizer_class(optimizer, name):
             f"The 'optimizer' parameter of {name} must be an optimizer name, "
             "a keras.optimizers.Optimizer subclass or instance. Got the class "
             f"{optimizer.__name__}."
-        )
-
-
-def _routed_params(estimator, name):
-    """The routed parameters by destination, each with its prefix removed."""
-    extra = estimator._extra_params()
-    unknown = [
-        key
-        for key in extra
-        if key.partition("__")[0] not in ROUTING_PREFIXES or "__" not in key
-    ]
-    # Names shaped like fitted or private attributes are kept apart in
-    # ``__init__`` (see ``_NoisyMLPBase``), so that they never look fitted.
-    unknown += list(getattr(estimator, "_misnamed_params", {}))
-    if unknown:
-        raise ValueError(
-            f"{name} got unknown parameters {sorted(unknown)}. Extra keyword "
-            "parameters must be routed to one of "
-            f"{sorted(p + '__' for p in ROUTING_PREFIXES)}."
-        )
-    routed = {prefix: {} for prefix in ROUTING_PREFIXES}
-    for key, value in extra.items():
-        prefix, _, rest = key.partition("__")
-        routed[prefix][rest] = value
-    _check_keras_routes(routed, estimator.callbacks, name)
-    return routed
-
-
-def _check_keras_routes(routed, callbacks, name):
-    """Refuse ``fit__*`` and ``callbacks__*`` parameters Keras would not use."""
-    keras_fit = inspect.signature(import_keras().Model.fit).parameters
-    unknown = sorted(f"fit__{key}" for key in routed["fit"] if key not in keras_fit)
-    if unknown:
-        raise ValueError(
-            f"{name} got {unknown}, but Keras' Model.fit takes no such "
-            f"argument; it takes {sorted(set(keras_fit) - {'self'})}."
-        )
-    if routed["callbacks"] and not callbacks:
-        keys = sorted(f"callbacks__{key}" for key in routed["callbacks"])
-        raise ValueError(
-            f"{name} got {keys}, which are routed to the callbacks, but the "
-            "'callbacks' parameter is None: there is nothing to route them to."
         )
 
 

@@ -1,8 +1,21 @@
-"""A fit's training data, as both training loops take them."""
+"""A fit's data: input checks, encoded targets, weights, validation data
+and the early-stopping hold-out, as both training loops take them.
+
+The estimator supplies the target hooks (``_target_validation``,
+``_check_targets``, ``_weight_samples``) and its fitted target encoder;
+the functions here do the rest.
+"""
 
 from typing import NamedTuple
 
 import numpy as np
+from sklearn.model_selection import train_test_split
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.validation import validate_data
+
+from ._backend import import_keras
+from ._sklearn_compat import check_sample_weight
+from ._targets import MultilabelTargetEncoder
 
 
 class TrainingData(NamedTuple):
@@ -14,3 +27,95 @@ class TrainingData(NamedTuple):
     y: np.ndarray
     sample_weight: np.ndarray | None
     validation: tuple | None
+
+
+def check_inputs(estimator, X, y=None, *, reset=False, dtype=None):
+    """Check X (and y) the scikit-learn way; set or check feature counts.
+
+    X is converted to ``dtype``, by default Keras' float type, which a fit
+    trains in.
+    """
+    if dtype is None:
+        dtype = np.dtype(import_keras().backend.floatx())
+    if y is None:
+        return validate_data(estimator, X, reset=reset, dtype=dtype), None
+    X, y = validate_data(
+        estimator, X, y, reset=reset, dtype=dtype, **estimator._target_validation(y)
+    )
+    estimator._check_targets(y)
+    return X, y
+
+
+def sample_weights(X, sample_weight):
+    """Validated per-sample weights, or None."""
+    if sample_weight is None:
+        return None
+    return check_sample_weight(
+        sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+    )
+
+
+def class_weighted(estimator, X, y_encoded, sample_weight):
+    """A classifier's per-sample weights with ``class_weight`` folded in."""
+    name = type(estimator).__name__
+    if estimator.class_weight is None:
+        return sample_weight
+    if isinstance(estimator.target_encoder_, MultilabelTargetEncoder):
+        raise ValueError(
+            f"The 'class_weight' parameter of {name} must be None for "
+            "multilabel targets, whose labels are not classes of one another."
+        )
+    classes = estimator.classes_
+    indices = y_encoded.reshape(-1).astype(int)
+    per_class = compute_class_weight(
+        estimator.class_weight, classes=classes, y=classes[indices]
+    )
+    if not (np.isfinite(per_class).all() and (per_class >= 0).all()):
+        raise ValueError(
+            f"The 'class_weight' parameter of {name} must give every class a "
+            f"finite, non-negative weight. Got {estimator.class_weight!r}."
+        )
+    weights = per_class[indices].astype(X.dtype)
+    return weights if sample_weight is None else weights * sample_weight
+
+
+def training_data(estimator, X, y, sample_weight, validation_data):
+    """The encoded targets, weights and validation data of a fit."""
+    y_encoded = estimator.target_encoder_.transform(y)
+    sample_weight = estimator._weight_samples(X, y_encoded, sample_weight)
+    if sample_weight is not None and not sample_weight.any():
+        raise ValueError(
+            "Every sample has weight 0 (sample_weight, times class_weight "
+            "for a classifier): there is nothing to train on."
+        )
+    if validation_data is not None:
+        validation_data = _encode_validation_data(estimator, validation_data)
+    return TrainingData(X, y_encoded, sample_weight, validation_data)
+
+
+def _encode_validation_data(estimator, validation_data):
+    try:
+        X_val, y_val = validation_data
+    except (TypeError, ValueError):
+        raise ValueError(
+            "validation_data must be a pair (X_val, y_val); got "
+            f"{type(validation_data).__name__}."
+        ) from None
+    X_val, y_val = check_inputs(estimator, X_val, y_val, reset=False)
+    return X_val, estimator.target_encoder_.transform(y_val)
+
+
+def hold_out(data, validation_fraction, *, seed, stratify):
+    """Split off ``validation_fraction`` of the data for early stopping,
+    stratified by the encoded targets if ``stratify``."""
+    X, y_encoded, sample_weight, _ = data
+    arrays = [X, y_encoded] + ([] if sample_weight is None else [sample_weight])
+    parts = train_test_split(
+        *arrays,
+        test_size=validation_fraction,
+        random_state=seed,
+        stratify=y_encoded if stratify else None,
+    )
+    X, X_val, y_encoded, y_val = parts[:4]
+    sample_weight = parts[4] if sample_weight is not None else None
+    return TrainingData(X, y_encoded, sample_weight, (X_val, y_val))

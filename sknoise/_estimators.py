@@ -4,7 +4,9 @@ The estimators hold the parameters and the fitted state and orchestrate a
 fit; what a fit does is worked out by :mod:`._config`, the network is built
 by :mod:`._network`, and the epochs run in sknoise's compiled loop
 (:mod:`._training`) or, for Keras callbacks, in Keras' own ``fit``
-(:mod:`._keras_loop`, the only module that imports scikeras).
+(:mod:`._keras_loop`, the only module that imports scikeras). The routed
+``prefix__name`` parameters are :mod:`._params`', the data checks
+:mod:`._data`'s and the steps of one fit :mod:`._fit`'s.
 
 Nothing this module imports at its top loads Keras: the modules that do
 (``_network``, ``_training``, ``_keras_loop``) are imported where a fit, the
@@ -18,27 +20,15 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.model_selection import train_test_split
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from ._backend import import_keras, quiet_tensorflow
-from ._config import (
-    ACTIVATIONS,
-    OPTIMIZERS,
-    ROUTING_PREFIXES,
-    FitConfig,
-    KeptState,
-    Seeds,
-    check_continuation,
-    divergence_hints,
-)
-from ._data import TrainingData
+from . import _data, _params
+from ._config import ACTIVATIONS, OPTIMIZERS, FitConfig
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, KWARGS
-from ._fitted import is_fitted_state, record_fit
+from ._fit import fit_or_roll_back
 from ._noise import NOISE_TYPES
-from ._sklearn_compat import Interval, KerasInstance, StrOptions, check_sample_weight
+from ._sklearn_compat import Interval, KerasInstance, StrOptions
 from ._targets import (
     ClassifierTargetEncoder,
     MultilabelTargetEncoder,
@@ -139,29 +129,12 @@ class _NoisyMLPBase(BaseEstimator):
         self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
-        # Routed parameters (``optimizer__beta_1=...``) are stored as they
-        # are, as scikeras does; they are validated in ``fit``. Names shaped
-        # like fitted (``model_``) or private attributes are kept apart, so
-        # that they cannot make the estimator look fitted; ``fit`` rejects
-        # them.
-        for key, value in kwargs.items():
-            if key.startswith("_") or key.endswith("_"):
-                vars(self).setdefault("_misnamed_params", {})[key] = value
-            else:
-                setattr(self, key, value)
+        # Routed parameters (``optimizer__beta_1=...``), as scikeras does.
+        _params.keep_keyword_params(self, kwargs)
 
     # ------------------------------------------------------------------
     # Parameters: the named ones plus routed ``prefix__name`` ones
     # ------------------------------------------------------------------
-    def _extra_params(self):
-        """Keyword parameters beyond the named ones (normally routed ones)."""
-        named = self._get_param_names()
-        return {
-            key: value
-            for key, value in vars(self).items()
-            if key not in named and not key.startswith("_") and not key.endswith("_")
-        }
-
     def get_params(self, deep=True):
         """Get parameters, including routed ``optimizer__*``-style ones.
 
@@ -176,7 +149,7 @@ class _NoisyMLPBase(BaseEstimator):
         params : dict
             Parameter names mapped to their values.
         """
-        return {**super().get_params(deep=deep), **self._extra_params()}
+        return {**super().get_params(deep=deep), **_params.extra_params(self)}
 
     def set_params(self, **params):
         """Set parameters, including routed ``optimizer__*``-style ones.
@@ -192,17 +165,16 @@ class _NoisyMLPBase(BaseEstimator):
         self : object
             The estimator.
         """
-        extra = self._extra_params()
-        for key in list(params):
-            if key in extra or key.partition("__")[0] in ROUTING_PREFIXES:
-                setattr(self, key, params.pop(key))
-        return super().set_params(**params)
+        return super().set_params(**_params.set_extra_params(self, params))
 
     def _check_params(self, *, incremental, has_validation_data=False):
         """Validate every parameter; return the fit's configuration."""
         self._validate_params()
         config = FitConfig.from_estimator(
-            self, incremental=incremental, has_validation_data=has_validation_data
+            self,
+            _params.routed_params(self),
+            incremental=incremental,
+            has_validation_data=has_validation_data,
         )
         from ._network import check_optimizer  # loads Keras: after validation
 
@@ -215,57 +187,10 @@ class _NoisyMLPBase(BaseEstimator):
         tags.input_tags.allow_nan = False
         return tags
 
-    # ------------------------------------------------------------------
-    # Data
-    # ------------------------------------------------------------------
-    def _check_inputs(self, X, y=None, reset=False, dtype=None):
-        """Check X (and y) the scikit-learn way; set or check feature counts.
-
-        X is converted to ``dtype``, by default Keras' float type, which a
-        fit trains in.
-        """
-        if dtype is None:
-            dtype = np.dtype(import_keras().backend.floatx())
-        if y is None:
-            return validate_data(self, X, reset=reset, dtype=dtype), None
-        X, y = validate_data(
-            self, X, y, reset=reset, dtype=dtype, **self._target_validation(y)
-        )
-        self._check_targets(y)
-        return X, y
-
     def _weight_samples(self, X, y_encoded, sample_weight):
-        """Validated per-sample weights; subclasses fold class weights in."""
-        if sample_weight is None:
-            return None
-        return check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
-
-    def _encode_validation_data(self, validation_data):
-        try:
-            X_val, y_val = validation_data
-        except (TypeError, ValueError):
-            raise ValueError(
-                "validation_data must be a pair (X_val, y_val); got "
-                f"{type(validation_data).__name__}."
-            ) from None
-        X_val, y_val = self._check_inputs(X_val, y_val, reset=False)
-        return X_val, self.target_encoder_.transform(y_val)
-
-    def _hold_out(self, data, validation_fraction):
-        """Split off ``validation_fraction`` of the data for early stopping."""
-        X, y_encoded, sample_weight, _ = data
-        arrays = [X, y_encoded] + ([] if sample_weight is None else [sample_weight])
-        parts = train_test_split(
-            *arrays,
-            test_size=validation_fraction,
-            random_state=self._seeds.layers,
-            stratify=y_encoded if self.target_encoder_.stratify_ else None,
-        )
-        X, X_val, y_encoded, y_val = parts[:4]
-        sample_weight = parts[4] if sample_weight is not None else None
-        return TrainingData(X, y_encoded, sample_weight, (X_val, y_val))
+        """Validated per-sample weights; the classifier folds class weights
+        in."""
+        return _data.sample_weights(X, sample_weight)
 
     # ------------------------------------------------------------------
     # Training
@@ -294,144 +219,8 @@ class _NoisyMLPBase(BaseEstimator):
         config = self._check_params(
             incremental=False, has_validation_data=validation_data is not None
         )
-        return self._fit_or_roll_back(
-            config, X, y, sample_weight, validation_data, incremental=False
-        )
-
-    def _fit_or_roll_back(self, config, *args, incremental, **kwargs):
-        """Train; if that raises, undo what the call did, then re-raise.
-
-        A fresh fit replaces the network before training it, so after a
-        failure or an interrupt the estimator must not answer ``predict``
-        with a network that was built, or half-trained, by the failed call:
-        it is left unfitted.
-        A failed continuation (``partial_fit``, ``warm_start``) is rolled back
-        to the network and optimizer state it started from.
-        """
-        continuing = (incremental or self.warm_start) and self.__sklearn_is_fitted__()
-        if continuing:
-            model = self.model_
-            saved = [v.numpy() for v in model.variables + model.optimizer.variables]
-        try:
-            return self._train(config, *args, continuing=continuing, **kwargs)
-        except BaseException:  # KeyboardInterrupt too: never keep half a fit
-            if continuing:
-                variables = model.variables + model.optimizer.variables
-                for variable, value in zip(variables, saved, strict=True):
-                    variable.assign(value)
-            else:
-                for attr in [a for a in vars(self) if is_fitted_state(a)]:
-                    delattr(self, attr)
-            raise
-
-    def _train(self, config, X, y, sample_weight, validation_data, *, continuing,
-               classes=None):  # fmt: skip
-        """Validate the data, build or check the network, and run the epochs."""
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None."
-            )
-        X, y = self._check_inputs(X, y, reset=not continuing)
-        if continuing:
-            encoder = self.target_encoder_
-        else:
-            encoder = self._target_encoder(classes, y).fit(y)
-        kept = KeptState(
-            config.structure(X.shape[1], encoder), config.optimizer.kept_settings()
-        )
-        if continuing:
-            check_continuation(self._kept, kept)
-        else:
-            self._initialize(config, kept, encoder, n_rows=len(y))
-        data = self._training_data(X, y, sample_weight, validation_data)
-        if config.holds_out:
-            data = self._hold_out(data, config.validation_fraction)
-        # Set at every fit, so that a continued fit trains with the current
-        # amounts and penalties scaled by the rows actually trained on.
-        from ._network import apply_settings
-
-        apply_settings(
-            self.model_, config.strengths(n_rows=len(data.x)), config.optimizer
-        )
-        with quiet_tensorflow():
-            history = self._run_epochs(config, kept.structure, data)
-        self._check_converged(config, history, data)
-        record_fit(self, config, history, data)
-        return self
-
-    def _training_data(self, X, y, sample_weight, validation_data):
-        """The encoded targets, weights and validation data of a fit."""
-        y_encoded = self.target_encoder_.transform(y)
-        sample_weight = self._weight_samples(X, y_encoded, sample_weight)
-        if sample_weight is not None and not sample_weight.any():
-            raise ValueError(
-                "Every sample has weight 0 (sample_weight, times class_weight "
-                "for a classifier): there is nothing to train on."
-            )
-        if validation_data is not None:
-            validation_data = self._encode_validation_data(validation_data)
-        return TrainingData(X, y_encoded, sample_weight, validation_data)
-
-    def _initialize(self, config, kept, encoder, n_rows):
-        """Set up a fresh fit: seeds, target encoding and a new network."""
-        from ._network import build_network, make_optimizer
-
-        # A network loaded with the estimator, not yet read, is replaced:
-        # free its archive now rather than at the next save.
-        vars(self).pop("_model_archive", None)
-        self._seeds = Seeds.from_random_state(self.random_state)
-        self.noise_sites_ = config.noise_sites
-        self.target_encoder_ = encoder
-        vars(self).update(encoder.get_metadata())
-        self._kept = kept
-        self.model_ = build_network(
-            kept.structure,
-            config.strengths(n_rows),
-            encoder=encoder,
-            optimizer=make_optimizer(config.optimizer),
-            seed=self._seeds.layers,
-        )
-        self.n_iter_ = self.t_ = 0
-        self.history_ = {}
-        self.validation_scores_ = None
-
-    def _run_epochs(self, config, structure, data):
-        """The epochs of one call, in the loop the configuration chose."""
-        if config.loop == "compiled":
-            from . import _training
-
-            return _training.train(
-                self.model_,
-                config,
-                structure,
-                self.target_encoder_,
-                data,
-                first_epoch=self.n_iter_,
-                seeds=self._seeds,
-            )
-        from . import _keras_loop  # imports scikeras: only on this path
-
-        return _keras_loop.train(self.model_, config, data, seed=self._seeds.layers)
-
-    def _check_converged(self, config, history, data):
-        """Raise if training diverged, rather than keep a network of NaNs."""
-        losses = np.asarray(history["loss"], dtype=float)
-        weights = self.model_.get_weights()
-        if np.isfinite(losses).all() and all(np.isfinite(w).all() for w in weights):
-            return
-        bad = np.flatnonzero(~np.isfinite(losses))
-        when = f" (first at epoch {bad[0] + 1})" if bad.size else ""
-        hints = divergence_hints(
-            config,
-            largest_feature=float(np.abs(data.x).max()),
-            largest_weight=(
-                0.0 if data.sample_weight is None else float(data.sample_weight.max())
-            ),
-        )
-        raise ValueError(
-            f"Training diverged: the loss or the weights of {type(self).__name__} "
-            f"became NaN or infinite{when}. Likely causes: {hints}."
+        return fit_or_roll_back(
+            self, config, X, y, sample_weight, validation_data, incremental=False
         )
 
     # ------------------------------------------------------------------
@@ -447,7 +236,7 @@ class _NoisyMLPBase(BaseEstimator):
         for float32 input, else float64, as scikit-learn's MLP."""
         check_is_fitted(self)
         dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
-        X, _ = self._check_inputs(X, dtype=self._forward.dtype)
+        X, _ = _data.check_inputs(self, X, dtype=self._forward.dtype)
         return self._forward(X), dtype
 
     def predict(self, X):
@@ -694,26 +483,7 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
 
     def _weight_samples(self, X, y_encoded, sample_weight):
         sample_weight = super()._weight_samples(X, y_encoded, sample_weight)
-        if self.class_weight is None:
-            return sample_weight
-        if isinstance(self.target_encoder_, MultilabelTargetEncoder):
-            raise ValueError(
-                "The 'class_weight' parameter of "
-                f"{type(self).__name__} must be None for multilabel targets, "
-                "whose labels are not classes of one another."
-            )
-        indices = y_encoded.reshape(-1).astype(int)
-        per_class = compute_class_weight(
-            self.class_weight, classes=self.classes_, y=self.classes_[indices]
-        )
-        if not (np.isfinite(per_class).all() and (per_class >= 0).all()):
-            raise ValueError(
-                "The 'class_weight' parameter of "
-                f"{type(self).__name__} must give every class a finite, "
-                f"non-negative weight. Got {self.class_weight!r}."
-            )
-        weights = per_class[indices].astype(X.dtype)
-        return weights if sample_weight is None else weights * sample_weight
+        return _data.class_weighted(self, X, y_encoded, sample_weight)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch, continuing from the current weights.
@@ -754,8 +524,8 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
                 f"classes={list(classes)!r} is not the same as on the first call "
                 f"to partial_fit, which was {list(self.classes_)!r}."
             )
-        return self._fit_or_roll_back(
-            config, X, y, sample_weight, None, incremental=True, classes=classes
+        return fit_or_roll_back(
+            self, config, X, y, sample_weight, None, incremental=True, classes=classes
         )
 
     def predict_proba(self, X):
@@ -877,6 +647,6 @@ class NoisyMLPRegressor(RegressorMixin, _NoisyMLPBase):
             The updated estimator.
         """
         config = self._check_params(incremental=True)
-        return self._fit_or_roll_back(
-            config, X, y, sample_weight, None, incremental=True
+        return fit_or_roll_back(
+            self, config, X, y, sample_weight, None, incremental=True
         )

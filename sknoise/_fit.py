@@ -1,0 +1,151 @@
+"""One call of ``fit`` or ``partial_fit``, from its configuration to the
+recorded attributes: check the data, build or check the network, run the
+epochs in the loop the configuration chose, check that they converged,
+record them -- and undo all of it if any step raises.
+"""
+
+import numpy as np
+
+from . import _data
+from ._backend import quiet_tensorflow
+from ._config import KeptState, Seeds, check_continuation, divergence_hints
+from ._fitted import is_fitted_state, record_fit
+
+
+def fit_or_roll_back(estimator, config, X, y, sample_weight, validation_data, *,
+                     incremental, classes=None):  # fmt: skip
+    """Train ``estimator``; if that raises, undo what the call did, then
+    re-raise. Returns the estimator.
+
+    A fresh fit replaces the network before training it, so after a failure
+    or an interrupt the estimator must not answer ``predict`` with a network
+    that was built, or half-trained, by the failed call: it is left
+    unfitted. A failed continuation (``partial_fit``, ``warm_start``) is
+    rolled back to the network and optimizer state it started from.
+    """
+    continuing = (
+        incremental or estimator.warm_start
+    ) and estimator.__sklearn_is_fitted__()
+    if continuing:
+        model = estimator.model_
+        saved = [v.numpy() for v in model.variables + model.optimizer.variables]
+    try:
+        _train(estimator, config, X, y, sample_weight, validation_data,
+               continuing=continuing, classes=classes)  # fmt: skip
+    except BaseException:  # KeyboardInterrupt too: never keep half a fit
+        if continuing:
+            variables = model.variables + model.optimizer.variables
+            for variable, value in zip(variables, saved, strict=True):
+                variable.assign(value)
+        else:
+            for attr in [a for a in vars(estimator) if is_fitted_state(a)]:
+                delattr(estimator, attr)
+        raise
+    return estimator
+
+
+def _train(estimator, config, X, y, sample_weight, validation_data, *,
+           continuing, classes):  # fmt: skip
+    """Validate the data, build or check the network, and run the epochs."""
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the "
+            "target y is None."
+        )
+    X, y = _data.check_inputs(estimator, X, y, reset=not continuing)
+    if continuing:
+        encoder = estimator.target_encoder_
+    else:
+        encoder = estimator._target_encoder(classes, y).fit(y)
+    kept = KeptState(
+        config.structure(X.shape[1], encoder), config.optimizer.kept_settings()
+    )
+    if continuing:
+        check_continuation(estimator._kept, kept)
+    else:
+        _initialize(estimator, config, kept, encoder, n_rows=len(y))
+    data = _data.training_data(estimator, X, y, sample_weight, validation_data)
+    if config.holds_out:
+        data = _data.hold_out(
+            data,
+            config.validation_fraction,
+            seed=estimator._seeds.layers,
+            stratify=encoder.stratify_,
+        )
+    # Set at every fit, so that a continued fit trains with the current
+    # amounts and penalties scaled by the rows actually trained on.
+    from ._network import apply_settings
+
+    apply_settings(
+        estimator.model_, config.strengths(n_rows=len(data.x)), config.optimizer
+    )
+    with quiet_tensorflow():
+        history = _run_epochs(estimator, config, kept.structure, data)
+    _check_converged(estimator, config, history, data)
+    record_fit(estimator, config, history, data)
+
+
+def _initialize(estimator, config, kept, encoder, n_rows):
+    """Set up a fresh fit: seeds, target encoding and a new network."""
+    from ._network import build_network, make_optimizer
+
+    # A network loaded with the estimator, not yet read, is replaced: free
+    # its archive now rather than at the next save.
+    vars(estimator).pop("_model_archive", None)
+    estimator._seeds = Seeds.from_random_state(estimator.random_state)
+    estimator.noise_sites_ = config.noise_sites
+    estimator.target_encoder_ = encoder
+    vars(estimator).update(encoder.get_metadata())
+    estimator._kept = kept
+    estimator.model_ = build_network(
+        kept.structure,
+        config.strengths(n_rows),
+        encoder=encoder,
+        optimizer=make_optimizer(config.optimizer),
+        seed=estimator._seeds.layers,
+    )
+    estimator.n_iter_ = estimator.t_ = 0
+    estimator.history_ = {}
+    estimator.validation_scores_ = None
+
+
+def _run_epochs(estimator, config, structure, data):
+    """The epochs of one call, in the loop the configuration chose."""
+    if config.loop == "compiled":
+        from . import _training
+
+        return _training.train(
+            estimator.model_,
+            config,
+            structure,
+            estimator.target_encoder_,
+            data,
+            first_epoch=estimator.n_iter_,
+            seeds=estimator._seeds,
+        )
+    from . import _keras_loop  # imports scikeras: only on this path
+
+    return _keras_loop.train(
+        estimator.model_, config, data, seed=estimator._seeds.layers
+    )
+
+
+def _check_converged(estimator, config, history, data):
+    """Raise if training diverged, rather than keep a network of NaNs."""
+    losses = np.asarray(history["loss"], dtype=float)
+    weights = estimator.model_.get_weights()
+    if np.isfinite(losses).all() and all(np.isfinite(w).all() for w in weights):
+        return
+    bad = np.flatnonzero(~np.isfinite(losses))
+    when = f" (first at epoch {bad[0] + 1})" if bad.size else ""
+    hints = divergence_hints(
+        config,
+        largest_feature=float(np.abs(data.x).max()),
+        largest_weight=(
+            0.0 if data.sample_weight is None else float(data.sample_weight.max())
+        ),
+    )
+    raise ValueError(
+        f"Training diverged: the loss or the weights of {type(estimator).__name__} "
+        f"became NaN or infinite{when}. Likely causes: {hints}."
+    )
