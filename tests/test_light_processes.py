@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -361,3 +362,33 @@ def test_a_bad_cache_setting_fails_sknoise_fits_not_the_users_import_of_keras():
         SKNOISE_COMPILATION_CACHE="/proc/sknoise-cannot-write-here",
     )
     assert report["result"] == "FileNotFoundError"
+
+
+# A classifier saved by the release before models loaded lazily (trained on
+# JAX): its file layout is the same, so it predicts without Keras too.
+PREVIOUS = Path(__file__).parent / "data" / "classifier_0.1.0.dev0_c756586"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_file_of_the_previous_release_predicts_without_keras(backend):
+    script = """
+        import sys, warnings
+        import joblib, numpy as np
+
+        data = np.load(sys.argv[1] + ".npz")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # another scikit-learn version
+            model = joblib.load(sys.argv[1] + ".joblib")
+        same = bool((model.predict_proba(data["X"]) == data["proba"]).all())
+        heavy = [m for m in ("keras", "tensorflow", "jax") if m in sys.modules]
+        result = {"same": same, "heavy": heavy}
+        if sys.argv[2] == "continue":
+            model.fit(data["X"], data["y"])
+            result["n_iter"] = model.n_iter_
+        """
+    # Training continues on the backend that trained it.
+    then = "continue" if backend == "jax" else "stop"
+    result = run_fresh(script, backend, PREVIOUS, then)["result"]
+    assert result["same"] and result["heavy"] == []
+    if backend == "jax":
+        assert result["n_iter"] == 10
