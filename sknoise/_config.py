@@ -18,12 +18,13 @@ from sklearn.base import is_classifier
 from sklearn.utils import check_random_state
 
 from ._backend import import_keras, optimizer_config
+from ._inference import ACTIVATIONS as NUMPY_ACTIVATIONS
 from ._noise import STEP_SITES, resolve_noise_sites
 from ._params import KERAS_LOOP_PREFIXES
 
-ACTIVATIONS = frozenset(
-    {"relu", "tanh", "sigmoid", "elu", "selu", "gelu", "softplus", "swish", "linear"}
-)
+#: The hidden activations: those predictions can compute in NumPy, but the
+#: output-only softmax and "silu", Keras' own name for swish.
+ACTIVATIONS = frozenset(NUMPY_ACTIVATIONS) - {"softmax", "silu"}
 OPTIMIZERS = frozenset(
     {"adam", "adamw", "sgd", "rmsprop", "adagrad", "adadelta", "adamax", "nadam"}
 )
