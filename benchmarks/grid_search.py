@@ -141,17 +141,12 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    backend = _common.select_backend(args.backend)
-    out = parser.output_dir(args, [backend])
-    epochs = args.epochs or (100 if args.quick else 5000)
-    grid = QUICK_GRID if args.quick else GRID
-
+def run_search(args, grid, epochs):
+    """The grid's cross-validation and the refit of the best candidate, with
+    where the time went (a dict)."""
     # Entered first: the workers' fork server (if any) imports sknoise's
     # training stack while this process loads the data.
-    with _common.Stopwatch() as watch, _common.parallel_backend(args):
+    with _common.parallel_backend(args):
         with _common.Stopwatch() as load_watch:
             X_train, y_train, X_test, y_test = _common.published_split()
         # No fit can start before the fork server has imported Keras.
@@ -162,8 +157,7 @@ def main(argv=None):
                 X_train, y_train, grid, epochs=epochs, seed=args.seed,
                 repeats=args.repeats, n_jobs=args.n_jobs,
             )  # fmt: skip
-        means, stds = scores.mean(axis=1), scores.std(axis=1)
-        best = int(np.argmax(means))  # the first of equal means, as GridSearchCV
+        best = int(np.argmax(scores.mean(axis=1)))  # the first, as GridSearchCV
         # The refit runs in a worker too, which has imported and compiled.
         data = (np.vstack([X_train, X_test]), np.r_[y_train, y_test])
         train = np.arange(len(y_train))
@@ -173,32 +167,52 @@ def main(argv=None):
         )
         with _common.Stopwatch() as refit_watch:
             [(test_accuracy, _)] = _common.run_jobs([refit], args.n_jobs, "refit")
+    return {
+        "candidates": candidates,
+        "scores": scores,
+        "fits": fits,
+        "best": best,
+        "test_accuracy": test_accuracy,
+        "n_train": len(y_train),
+        "seconds": {
+            "load": load_watch.seconds,
+            "workers": workers_watch.seconds,
+            "search": search_watch.seconds,
+            "refit": refit_watch.seconds,
+        },
+    }
+
+
+def time_line(run, n_jobs):
+    """Where the time of ``run`` went, in one sentence."""
+    seconds, fits = run["seconds"], run["fits"]
     start_up = start_up_seconds(fits)
-    time_line = (
+    return (
         "Where the time went: loading the data (importing scikit-learn and "
-        f"sknoise, which loads no Keras) {load_watch.seconds:.1f} s, waiting "
+        f"sknoise, which loads no Keras) {seconds['load']:.1f} s, waiting "
         "for the workers (their fork server importing Keras and the backend) "
-        f"{workers_watch.seconds:.1f} s more, "
-        f"the {len(fits)} fits {search_watch.seconds:.1f} s "
-        f"({_common.effective_n_jobs(args)} at once; in each process the first "
+        f"{seconds['workers']:.1f} s more, "
+        f"the {len(fits)} fits {seconds['search']:.1f} s "
+        f"({n_jobs} at once; in each process the first "
         "fit of each width, tracing and compiling or loading its training "
         "loop, took "
-        + ", ".join(f"{seconds:.1f}" for seconds in start_up)
+        + ", ".join(f"{extra:.1f}" for extra in start_up)
         + " s more than the median fit of its width), the refit "
-        f"{refit_watch.seconds:.1f} s."
+        f"{seconds['refit']:.1f} s."
     )
 
-    print(f"Best: {means[best]:f} using {candidates[best]}")
-    for params, mean, std in zip(candidates, means, stds, strict=True):
-        print(f"{mean:f} ({std:f}) with: {params}")
-    print(f"Refitted best model: accuracy {test_accuracy:.4f} on the 70 test points")
 
-    rows = []
-    if args.repeats > 1:
-        n_test = len(y_train) // N_SPLITS
+def result_rows(run, repeats):
+    """One row per candidate: its scores beside the published ones and,
+    with repeats, its confidence interval and comparison with the best."""
+    candidates, scores, best = run["candidates"], run["scores"], run["best"]
+    means, stds = scores.mean(axis=1), scores.std(axis=1)
+    if repeats > 1:
+        n_test = run["n_train"] // N_SPLITS
         half, p_values = _common.corrected_comparison(
-            scores, best, len(y_train) - n_test, n_test
+            scores, best, run["n_train"] - n_test, n_test
         )
+    rows = []
     for i, (params, mean, std) in enumerate(zip(candidates, means, stds, strict=True)):
         nodes, noise = params["nodes"], params["noise_amount"]
         pub = published_cell(nodes, noise)
@@ -210,7 +224,7 @@ def main(argv=None):
             "published mean": pub[0] if pub else "",
             "published std": pub[1] if pub else "",
         }
-        if args.repeats > 1:
+        if repeats > 1:
             row["ci95 low"] = round(float(mean - half[i]), 4)
             row["ci95 high"] = round(float(mean + half[i]), 4)
             row["p vs best"] = round(float(p_values[i]), 4)
@@ -218,34 +232,57 @@ def main(argv=None):
                 "yes" if p_values[i] < 0.05 else "no"
             )  # fmt: skip
         rows.append(row)
+    return rows
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    backend = _common.select_backend(args.backend)
+    out = parser.output_dir(args, [backend])
+    epochs = args.epochs or (100 if args.quick else 5000)
+    grid = QUICK_GRID if args.quick else GRID
+    with _common.Stopwatch() as watch:
+        run = run_search(args, grid, epochs)
+    candidates, scores, best = run["candidates"], run["scores"], run["best"]
+    means, stds = scores.mean(axis=1), scores.std(axis=1)
+    n_jobs = _common.effective_n_jobs(args)
+    timing = time_line(run, n_jobs)
+
+    print(f"Best: {means[best]:f} using {candidates[best]}")
+    for params, mean, std in zip(candidates, means, stds, strict=True):
+        print(f"{mean:f} ({std:f}) with: {params}")
+    accuracy = run["test_accuracy"]
+    print(f"Refitted best model: accuracy {accuracy:.4f} on the 70 test points")
 
     settings = {
         "epochs": epochs,
         "folds": N_SPLITS,
         "repeats": args.repeats,
         "seed": args.seed,
-        "n_jobs": _common.effective_n_jobs(args),
+        "n_jobs": n_jobs,
         "dask": args.scheduler or ("local cluster" if args.dask else "no"),
         "grid": grid,
     }
     title = "Grid search of nodes x noise_amount (hidden noise)"
     lines = _common.header(title, backend, settings, watch.seconds)
-    lines += ["", time_line]
+    lines += ["", timing]
     lines += [
         "",
         f"Best: {means[best]:f} using {candidates[best]}; the refitted best model "
-        f"scores {test_accuracy:.4f} on the 70 test points.",
+        f"scores {accuracy:.4f} on the 70 test points.",
         "",
         "Mean CV accuracy (std across folds), reproduced | published:",
         "",
         *table_lines(grid, candidates, means, stds),
     ]
     name = "grid_search" if args.repeats == 1 else f"grid_search_repeats{args.repeats}"
+    rows = result_rows(run, args.repeats)
     csv_path, md_path = _common.write_table(rows, out, name, lines)
     png_path = out / f"{name}.png"
     save_heatmap(grid, means, stds, png_path, args.repeats)
     print("\n".join(table_lines(grid, candidates, means, stds)))
-    print(time_line)
+    print(timing)
     print(f"wrote {csv_path}, {md_path} and {png_path} in {watch.seconds:.0f} s")
 
 
