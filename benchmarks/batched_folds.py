@@ -22,7 +22,7 @@ nothing): timings do not depend on them.
 
 import numpy as np
 
-from benchmarks import _common
+from benchmarks import _cli, _datasets, _report, _timing, _workers
 
 WIDTHS = (50, 100, 300, 500)
 BATCHES = (1, 5, 30)
@@ -34,7 +34,7 @@ def stacked_folds(n_fits):
     sets of the grid-search split, repeated as many times as needed."""
     from sklearn.model_selection import StratifiedKFold
 
-    X, y, _, _ = _common.published_split()
+    X, y, _, _ = _datasets.published_split()
     folds = [(X[train], y[train]) for train, _ in StratifiedKFold(N_SPLITS).split(X, y)]
     chosen = [folds[i % N_SPLITS] for i in range(n_fits)]
     X_stack, y_stack = (np.stack(parts) for parts in zip(*chosen, strict=True))
@@ -83,7 +83,7 @@ def table_rows(records, batches):
 
 
 def build_parser():
-    return _common.base_parser(__doc__.splitlines()[0])
+    return _cli.base_parser(__doc__.splitlines()[0])
 
 
 def main(argv=None):
@@ -91,15 +91,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.backend not in (None, "jax"):
         parser.error("--backend: only jax has the vmap this measures")
-    backend = _common.select_backend("jax")
+    backend = _cli.select_backend("jax")
     # One XLA thread per program, as in each worker of the grid search, so
     # that the figures are per core and a batch cannot win by using both.
-    _common.use_one_xla_thread()
+    _workers.use_one_xla_thread()
     out = parser.output_dir(args, [backend])
     widths = WIDTHS[:2] if args.quick else WIDTHS
     epochs = (100, 500) if args.quick else (1000, 5000)
     repeats = 1 if args.quick else 5
-    with _common.Stopwatch() as watch:
+    with _timing.Stopwatch() as watch:
         records = measure(widths, BATCHES, epochs, repeats)
     rows = table_rows(records, BATCHES)
     settings = {
@@ -109,8 +109,8 @@ def main(argv=None):
         "repeats": repeats,
     }
     title = "Fits of one width trained as one vectorised program (jax.vmap)"
-    lines = _common.header(title, backend, settings, watch.seconds)
-    csv_path, md_path = _common.write_table(rows, out, "batched_folds", lines)
+    lines = _report.header(title, backend, settings, watch.seconds)
+    csv_path, md_path = _report.write_table(rows, out, "batched_folds", lines)
     print(md_path.read_text())
     print(f"wrote {csv_path} and {md_path}")
 

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import _common
+from benchmarks import _cli, _report, _timing
 
 ROWS, FEATURES, NODES, BATCH = 50_000, 50, 100, 200
 QUICK_ROWS = 5_000
@@ -161,10 +161,10 @@ def per_epoch(run, short, long, repeats):
     run(short)
     shorts, longs = [], []
     for _ in range(repeats):
-        with _common.Stopwatch() as watch:
+        with _timing.Stopwatch() as watch:
             run(short)
         shorts.append(watch.seconds)
-        with _common.Stopwatch() as watch:
+        with _timing.Stopwatch() as watch:
             run(long)
         longs.append(watch.seconds)
     return (min(longs) - min(shorts)) / (long - short)
@@ -212,14 +212,14 @@ def probe(args):
     record = {"backend": backend, "probe": args.probe}
     jax_compilations = JaxCompilations() if backend == "jax" else None
     X, y = make_data(QUICK_ROWS if args.quick else ROWS)
-    with _common.Stopwatch() as first:
+    with _timing.Stopwatch() as first:
         model = sknoise_model(epochs=1).fit(X, y)
     sys.stderr.write(FIRST_FIT_DONE + "\n")
     sys.stderr.flush()
     record["first_fit_s"] = first.seconds
     if jax_compilations is not None:
         record.update(jax_compilations.summary())
-    with _common.Stopwatch() as second:
+    with _timing.Stopwatch() as second:
         sknoise_model(epochs=1).fit(X, y)
     record["second_fit_s"] = second.seconds
     if args.probe == "full":
@@ -250,7 +250,7 @@ def probe(args):
                 long,
                 repeats,
             )
-        record["environment"] = _common.environment(backend)
+        record["environment"] = _report.environment(backend)
     print(json.dumps(record), flush=True)
 
 
@@ -499,9 +499,7 @@ def process_rows(backend, records):
 
 def build_parser():
     # The committed table would time every installed backend.
-    parser = _common.base_parser(
-        __doc__.splitlines()[0], published_backends=_common.BACKENDS
-    )
+    parser = _cli.base_parser(__doc__.splitlines()[0], published_backends=_cli.BACKENDS)
     parser.add_argument(
         "--probe", choices=("full", "first fit"), help=argparse.SUPPRESS
     )
@@ -515,10 +513,10 @@ def main(argv=None):
     if args.probe:
         probe(args)
         return
-    out, records, run_facts = _common.measure_backends(parser, args, measure_backend)
+    out, records, run_facts = _report.measure_backends(parser, args, measure_backend)
     rows_label = f"{QUICK_ROWS if args.quick else ROWS:,} x {FEATURES}"
     rows = summarise(records, rows_label)
-    _common.write_timing_report(
+    _report.write_timing_report(
         rows,
         out,
         "everyday",

@@ -25,7 +25,7 @@ import os
 
 import numpy as np
 
-from benchmarks import _common
+from benchmarks import _cli, _datasets, _report, _stats, _timing, _workers
 
 GRID = {"nodes": [50, 100, 300, 500], "noise_amount": [0.001, 0.01, 0.1, 0.2, 0.7, 1]}
 QUICK_GRID = {"nodes": [50, 100], "noise_amount": [0.01, 0.1]}
@@ -71,7 +71,7 @@ def fit_and_score(params, train, test, data, epochs, seed):
     X, y = data
     width = params.get("nodes")
     first = width not in _TRAINED_WIDTHS
-    with _common.Stopwatch() as watch:
+    with _timing.Stopwatch() as watch:
         model = make_estimator(params, epochs, seed).fit(X[train], y[train])
     _TRAINED_WIDTHS.add(width)
     fit = {"seconds": watch.seconds, "first": first, "process": os.getpid()}
@@ -104,7 +104,7 @@ def cross_validate_grid(X, y, grid, *, epochs, seed, repeats, n_jobs):
         for params in candidates
         for train, test in splits
     ]
-    scores, fits = zip(*_common.run_jobs(jobs, n_jobs, "grid search"), strict=True)
+    scores, fits = zip(*_workers.run_jobs(jobs, n_jobs, "grid search"), strict=True)
     scores = np.array(scores).reshape(len(candidates), len(splits))
     return candidates, scores, list(fits)
 
@@ -128,10 +128,10 @@ def start_up_seconds(fits):
 
 def build_parser():
     # The committed results: grid_search.* and grid_search_repeats10.*.
-    parser = _common.base_parser(
+    parser = _cli.base_parser(
         __doc__.splitlines()[0], published_runs=[[], ["--repeats", "10"]]
     )
-    _common.add_parallel_arguments(parser)
+    _cli.add_parallel_arguments(parser)
     parser.add_argument(
         "--repeats", type=int, default=1, help="Repeats of the 5-fold CV."
     )
@@ -146,13 +146,13 @@ def run_search(args, grid, epochs):
     where the time went (a dict)."""
     # Entered first: the workers' fork server (if any) imports sknoise's
     # training stack while this process loads the data.
-    with _common.parallel_backend(args):
-        with _common.Stopwatch() as load_watch:
-            X_train, y_train, X_test, y_test = _common.published_split()
+    with _workers.parallel_backend(args):
+        with _timing.Stopwatch() as load_watch:
+            X_train, y_train, X_test, y_test = _datasets.published_split()
         # No fit can start before the fork server has imported Keras.
-        with _common.Stopwatch() as workers_watch:
-            _common.wait_for_workers()
-        with _common.Stopwatch() as search_watch:
+        with _timing.Stopwatch() as workers_watch:
+            _workers.wait_for_workers()
+        with _timing.Stopwatch() as search_watch:
             candidates, scores, fits = cross_validate_grid(
                 X_train, y_train, grid, epochs=epochs, seed=args.seed,
                 repeats=args.repeats, n_jobs=args.n_jobs,
@@ -165,8 +165,8 @@ def run_search(args, grid, epochs):
         refit = functools.partial(
             fit_and_score, candidates[best], train, test, data, epochs, args.seed
         )
-        with _common.Stopwatch() as refit_watch:
-            [(test_accuracy, _)] = _common.run_jobs([refit], args.n_jobs, "refit")
+        with _timing.Stopwatch() as refit_watch:
+            [(test_accuracy, _)] = _workers.run_jobs([refit], args.n_jobs, "refit")
     return {
         "candidates": candidates,
         "scores": scores,
@@ -209,7 +209,7 @@ def result_rows(run, repeats):
     means, stds = scores.mean(axis=1), scores.std(axis=1)
     if repeats > 1:
         n_test = run["n_train"] // N_SPLITS
-        half, p_values = _common.corrected_comparison(
+        half, p_values = _stats.corrected_comparison(
             scores, best, run["n_train"] - n_test, n_test
         )
     rows = []
@@ -238,15 +238,15 @@ def result_rows(run, repeats):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    backend = _common.select_backend(args.backend)
+    backend = _cli.select_backend(args.backend)
     out = parser.output_dir(args, [backend])
     epochs = args.epochs or (100 if args.quick else 5000)
     grid = QUICK_GRID if args.quick else GRID
-    with _common.Stopwatch() as watch:
+    with _timing.Stopwatch() as watch:
         run = run_search(args, grid, epochs)
     candidates, scores, best = run["candidates"], run["scores"], run["best"]
     means, stds = scores.mean(axis=1), scores.std(axis=1)
-    n_jobs = _common.effective_n_jobs(args)
+    n_jobs = _workers.effective_n_jobs(args)
     timing = time_line(run, n_jobs)
 
     print(f"Best: {means[best]:f} using {candidates[best]}")
@@ -265,7 +265,7 @@ def main(argv=None):
         "grid": grid,
     }
     title = "Grid search of nodes x noise_amount (hidden noise)"
-    lines = _common.header(title, backend, settings, watch.seconds)
+    lines = _report.header(title, backend, settings, watch.seconds)
     lines += ["", timing]
     lines += [
         "",
@@ -278,7 +278,7 @@ def main(argv=None):
     ]
     name = "grid_search" if args.repeats == 1 else f"grid_search_repeats{args.repeats}"
     rows = result_rows(run, args.repeats)
-    csv_path, md_path = _common.write_table(rows, out, name, lines)
+    csv_path, md_path = _report.write_table(rows, out, name, lines)
     png_path = out / f"{name}.png"
     save_heatmap(grid, means, stds, png_path, args.repeats)
     print("\n".join(table_lines(grid, candidates, means, stds)))

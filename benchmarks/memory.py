@@ -19,7 +19,7 @@ import resource
 
 import numpy as np
 
-from benchmarks import _common
+from benchmarks import _cli, _datasets, _report, _timing
 
 
 def resident_mib():
@@ -73,7 +73,7 @@ def measure(make, n_fits, X, y, seed):
 def build_parser():
     # Both contenders on any backend are published runs: the file name says
     # which one ran where.
-    parser = _common.base_parser(
+    parser = _cli.base_parser(
         __doc__.splitlines()[0],
         published_runs=[[], ["--stock"]],
         published_backends=None,
@@ -88,14 +88,14 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    backend = _common.select_backend(args.backend)
+    backend = _cli.select_backend(args.backend)
     out = parser.output_dir(args, [backend])
     n_fits = args.fits or (30 if args.quick else 200)
-    X, y, _, _ = _common.published_circles()
+    X, y, _, _ = _datasets.published_circles()
     X = np.repeat(X, 4, axis=0)
     y = np.repeat(y, 4)
     contender = "scikeras" if args.stock else "sknoise"
-    with _common.Stopwatch() as watch:
+    with _timing.Stopwatch() as watch:
         after_ten, final = measure(
             make_stock if args.stock else make_sknoise, n_fits, X, y, args.seed
         )
@@ -119,9 +119,9 @@ def main(argv=None):
     if not args.stock:
         settings["seed"] = args.seed
     title = f"Memory: resident size over {n_fits} fits ({contender})"
-    lines = _common.header(title, backend, settings, watch.seconds)
+    lines = _report.header(title, backend, settings, watch.seconds)
     name = f"memory_{contender}_{backend}"
-    csv_path, md_path = _common.write_table([row], out, name, lines)
+    csv_path, md_path = _report.write_table([row], out, name, lines)
     print(f"wrote {csv_path} and {md_path}")
 
 

@@ -23,7 +23,7 @@ import functools
 
 import numpy as np
 
-from benchmarks import _common
+from benchmarks import _cli, _datasets, _report, _timing, _workers
 
 # (setup, variant) -> (noise_site, noise_amount, published test accuracy)
 SETUPS = {
@@ -59,7 +59,7 @@ def fit_variant(setup, variant, seed, epochs, keep_model):
     from sknoise import NoisyMLPClassifier
 
     config = SETUPS[setup]
-    X_train, y_train, X_test, y_test = getattr(_common, config["data"])()
+    X_train, y_train, X_test, y_test = getattr(_datasets, config["data"])()
     site, amount, _ = config["variants"][variant]
     model = NoisyMLPClassifier(
         config["nodes"],
@@ -85,7 +85,7 @@ def save_figures(setup, variant, model, out_dir):
 
     from sknoise.plotting import plot_decision_surface, plot_learning_curves
 
-    X_train, y_train, X_test, y_test = getattr(_common, SETUPS[setup]["data"])()
+    X_train, y_train, X_test, y_test = getattr(_datasets, SETUPS[setup]["data"])()
     stem = f"noise_sites_{setup.replace(' ', '_')}_{variant.replace('+', '_')}"
     title = f"{setup}: {variant}"
     axes = plot_learning_curves(model.history_, title=title)
@@ -99,8 +99,8 @@ def save_figures(setup, variant, model, out_dir):
 
 
 def build_parser():
-    parser = _common.base_parser(__doc__.splitlines()[0])
-    _common.add_parallel_arguments(parser)
+    parser = _cli.base_parser(__doc__.splitlines()[0])
+    _cli.add_parallel_arguments(parser)
     parser.add_argument("--seeds", type=int, default=None, help="Seeds per model.")
     return parser
 
@@ -108,7 +108,7 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    backend = _common.select_backend(args.backend)
+    backend = _cli.select_backend(args.backend)
     out = parser.output_dir(args, [backend])
     n_seeds = args.seeds or (2 if args.quick else 20)
     models = [
@@ -116,7 +116,7 @@ def main(argv=None):
     ]
     out.mkdir(parents=True, exist_ok=True)
 
-    with _common.Stopwatch() as watch, _common.parallel_backend(args):
+    with _timing.Stopwatch() as watch, _workers.parallel_backend(args):
         jobs = [
             functools.partial(
                 fit_variant,
@@ -129,7 +129,7 @@ def main(argv=None):
             for setup, variant in models
             for seed in range(n_seeds)
         ]
-        results = _common.run_jobs(jobs, args.n_jobs, "noise sites")
+        results = _workers.run_jobs(jobs, args.n_jobs, "noise sites")
         for (setup, variant), start in zip(
             models, range(0, len(jobs), n_seeds), strict=True
         ):
@@ -167,8 +167,8 @@ def main(argv=None):
         "batch_size": 32,
         "optimizer": "adam, learning_rate 0.001",
     }
-    lines = _common.header("Noise sites", backend, settings, watch.seconds)
-    csv_path, md_path = _common.write_table(rows, out, "noise_sites", lines)
+    lines = _report.header("Noise sites", backend, settings, watch.seconds)
+    csv_path, md_path = _report.write_table(rows, out, "noise_sites", lines)
     print(f"wrote {csv_path}, {md_path} and PNGs in {watch.seconds:.0f} s")
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import _common
+from benchmarks import _cli, _report, _stats, _timing, _workers
 
 # name -> (fixed parameters, grid tuned by the inner CV). Noise amounts are
 # on standardised inputs; "gradients" is a variance, "labels" a smoothing.
@@ -164,9 +164,9 @@ def summarise(rows, splits):
         best, baseline = int(np.argmax(means)), methods.index("baseline")
         train, test = splits[column][0]
         sizes = len(train), len(test)
-        _, p_values = _common.corrected_comparison(matrix, best, *sizes)
+        _, p_values = _stats.corrected_comparison(matrix, best, *sizes)
         # The question a user asks of a regularizer: does it beat no regularizer?
-        _, p_baseline = _common.corrected_comparison(matrix, baseline, *sizes)
+        _, p_baseline = _stats.corrected_comparison(matrix, baseline, *sizes)
         summary[column] = {
             method: {
                 "mean": float(means[i]),
@@ -349,8 +349,8 @@ def redraw(path, out, repeats, seed):
 
 
 def build_parser():
-    parser = _common.base_parser(__doc__.splitlines()[0])
-    _common.add_parallel_arguments(parser)
+    parser = _cli.base_parser(__doc__.splitlines()[0])
+    _cli.add_parallel_arguments(parser)
     parser.add_argument(
         "--repeats", type=int, default=2, help="Repeats of the outer 3-fold CV."
     )
@@ -399,7 +399,7 @@ def make_jobs(splits, args):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    backend = _common.select_backend(args.backend)
+    backend = _cli.select_backend(args.backend)
     out = parser.output_dir(args, [backend])
     if args.redraw:
         redraw(args.redraw, out, args.repeats, args.seed)
@@ -409,7 +409,7 @@ def main(argv=None):
 
     # Entered first, so that the workers' fork server imports sknoise
     # while this process loads the data.
-    with _common.Stopwatch() as watch, _common.parallel_backend(args):
+    with _timing.Stopwatch() as watch, _workers.parallel_backend(args):
         splits = {
             name: outer_splits(name, load(name)[1], repeats, args.seed)
             for name in datasets
@@ -417,7 +417,7 @@ def main(argv=None):
         if args.quick:
             splits = {name: pairs[:2] for name, pairs in splits.items()}
         keys, jobs = make_jobs(splits, args)
-        results = _common.run_jobs(jobs, args.n_jobs, "regularizers")
+        results = _workers.run_jobs(jobs, args.n_jobs, "regularizers")
 
     rows = [
         {
@@ -439,11 +439,11 @@ def main(argv=None):
         "inner folds": INNER_FOLDS,
         "quick": args.quick,
         "seed": args.seed,
-        "n_jobs": _common.effective_n_jobs(args),
+        "n_jobs": _workers.effective_n_jobs(args),
         "methods": METHODS,
     }
     title = "Noise against the other regularizers"
-    lines = _common.header(title, backend, settings, watch.seconds)
+    lines = _report.header(title, backend, settings, watch.seconds)
     lines += [
         "",
         "Outer test accuracy, mean +- std over the outer splits; **best**, "
@@ -456,7 +456,7 @@ def main(argv=None):
         "One row per outer split follows; `chosen` is the grid point the "
         "inner CV picked.",
     ]
-    csv_path, md_path = _common.write_table(rows, out, "regularizers", lines)
+    csv_path, md_path = _report.write_table(rows, out, "regularizers", lines)
     png_path = out / "regularizers.png"
     save_figure(summary, png_path)
     print("\n".join(table_lines(summary)))

@@ -37,7 +37,7 @@ import warnings
 import joblib
 import numpy as np
 
-from benchmarks import _common
+from benchmarks import _cli, _datasets, _report, _timing, _workers
 
 NODES = 500
 NOISE = 0.1
@@ -78,9 +78,9 @@ def per_epoch(runs, short, long, repeats):
     fixed = {name: [] for name in runs}
     for _ in range(repeats):
         for name, run in runs.items():
-            with _common.Stopwatch() as t_short:
+            with _timing.Stopwatch() as t_short:
                 run(short)
-            with _common.Stopwatch() as t_long:
+            with _timing.Stopwatch() as t_long:
                 run(long)
             slope = (t_long.seconds - t_short.seconds) / (long - short)
             slopes[name].append(slope)
@@ -301,7 +301,7 @@ def grid_search_seconds(data, quick, n_jobs):
     from sknoise import NoisyMLPClassifier
 
     X, y, _, _ = data
-    _common.prepare_workers(n_jobs)
+    _workers.prepare_workers(n_jobs)
     grid = QUICK_GRID if quick else GRID
     epochs = 500 if quick else PUBLISHED_EPOCHS
     search = GridSearchCV(
@@ -310,7 +310,7 @@ def grid_search_seconds(data, quick, n_jobs):
         cv=5,
         n_jobs=n_jobs,
     )
-    with _common.Stopwatch() as watch:
+    with _timing.Stopwatch() as watch:
         search.fit(X, y)
     n_fits = len(search.cv_results_["params"]) * 5 + 1
     return watch.seconds, n_fits, epochs
@@ -318,8 +318,8 @@ def grid_search_seconds(data, quick, n_jobs):
 
 def worker(args):
     """Measure every contender on this process's backend; print JSON lines."""
-    backend = _common.select_backend(args.backend)
-    data = _common.published_circles()
+    backend = _cli.select_backend(args.backend)
+    data = _datasets.published_circles()
     # (short, long, repeats) per kind of contender. A compiled loop's runs
     # take a fraction of a second, so nine repeats steady their medians (and
     # the noisy / noise-free ratio) at little cost.
@@ -362,7 +362,7 @@ def worker(args):
         seconds, n_fits, epochs = grid_search_seconds(data, args.quick, args.n_jobs)
         record = {"backend": backend, "grid_s": seconds, "fits": n_fits}
         print(json.dumps({**record, "epochs": epochs}), flush=True)
-    print(json.dumps({"environment": _common.environment(backend)}), flush=True)
+    print(json.dumps({"environment": _report.environment(backend)}), flush=True)
 
 
 def run_backend(backend, args):
@@ -410,10 +410,10 @@ def summarise(records):
 
 def build_parser():
     # The committed table times every backend, and the grid on every CPU.
-    parser = _common.base_parser(
+    parser = _cli.base_parser(
         __doc__.splitlines()[0],
-        published_backends=_common.BACKENDS,
-        not_settings=_common.NOT_SETTINGS - {"n_jobs"},
+        published_backends=_cli.BACKENDS,
+        not_settings=_cli.NOT_SETTINGS - {"n_jobs"},
     )
     parser.add_argument(
         "--n-jobs",
@@ -434,7 +434,7 @@ def main(argv=None):
     if args.worker:
         worker(args)
         return
-    out, records, run_facts = _common.measure_backends(parser, args, run_backend)
+    out, records, run_facts = _report.measure_backends(parser, args, run_backend)
     rows = summarise(records)
     grids = [r for r in records if "grid_s" in r]
     grid_lines = [
@@ -447,7 +447,7 @@ def main(argv=None):
         "compilation cache, each width's loop)."
         for grid in grids
     ]
-    _common.write_timing_report(
+    _report.write_timing_report(
         rows,
         out,
         "speed",

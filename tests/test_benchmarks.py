@@ -10,7 +10,11 @@ import pytest
 from sklearn.model_selection import GridSearchCV
 
 from benchmarks import (
-    _common,
+    _cli,
+    _datasets,
+    _report,
+    _stats,
+    _workers,
     batched_folds,
     everyday,
     grid_search,
@@ -30,15 +34,15 @@ def no_compilation_cache(monkeypatch):
 
 def test_jobs_use_the_compilation_cache_unless_told_otherwise(monkeypatch):
     monkeypatch.delenv("SKNOISE_COMPILATION_CACHE")
-    assert _common.run_jobs([lambda: 1], 1, "job") == [1]
+    assert _workers.run_jobs([lambda: 1], 1, "job") == [1]
     assert os.environ["SKNOISE_COMPILATION_CACHE"] == "1"
     monkeypatch.setenv("SKNOISE_COMPILATION_CACHE", "0")
-    _common.run_jobs([lambda: 1], 1, "job")
+    _workers.run_jobs([lambda: 1], 1, "job")
     assert os.environ["SKNOISE_COMPILATION_CACHE"] == "0"
 
 
 def test_grid_evaluation_matches_gridsearchcv():
-    X, y, _, _ = _common.published_split()
+    X, y, _, _ = _datasets.published_split()
     grid = {"nodes": [8, 16], "noise_amount": [0.01, 0.5]}
     candidates, scores, fits = grid_search.cross_validate_grid(
         X, y, grid, epochs=20, seed=0, repeats=1, n_jobs=1
@@ -70,13 +74,13 @@ def test_start_up_is_the_first_fits_time_beyond_the_median_fit():
 
 def test_grid_evaluation_does_not_depend_on_the_number_of_jobs():
     # The benchmarks run one fit per CPU by default; each fit is seeded.
-    X, y, _, _ = _common.published_split()
+    X, y, _, _ = _datasets.published_split()
     grid = {"nodes": [8], "noise_amount": [0.01, 0.5]}
     kwargs = dict(epochs=10, seed=0, repeats=1)
     _, one_job, _ = grid_search.cross_validate_grid(X, y, grid, n_jobs=1, **kwargs)
     # Two at once, in the scripts' pool of workers forked from a server.
     args = grid_search.build_parser().parse_args(["--n-jobs", "2"])
-    with _common.parallel_backend(args):
+    with _workers.parallel_backend(args):
         _, two_jobs, _ = grid_search.cross_validate_grid(X, y, grid, n_jobs=2, **kwargs)
     np.testing.assert_array_equal(one_job, two_jobs)
 
@@ -87,10 +91,10 @@ def test_the_workers_start_with_the_training_stack_imported():
     loaded = "[m in __import__('sys').modules for m in ('keras', 'sknoise._training')]"
     job = functools.partial(eval, loaded)
     args = grid_search.build_parser().parse_args(["--n-jobs", "2"])
-    _common.wait_for_workers()  # outside a block: nothing to wait for
-    with _common.parallel_backend(args):
-        _common.wait_for_workers()
-        assert _common.run_jobs([job], 2, "job") == [[True, True]]
+    _workers.wait_for_workers()  # outside a block: nothing to wait for
+    with _workers.parallel_backend(args):
+        _workers.wait_for_workers()
+        assert _workers.run_jobs([job], 2, "job") == [[True, True]]
 
 
 def test_a_failed_job_stops_the_pool_at_once():
@@ -98,8 +102,8 @@ def test_a_failed_job_stops_the_pool_at_once():
     jobs = [functools.partial(time.sleep, 60), functools.partial(divmod, 1, 0)]
     args = grid_search.build_parser().parse_args(["--n-jobs", "2"])
     start = time.perf_counter()
-    with pytest.raises(ZeroDivisionError), _common.parallel_backend(args):
-        _common.run_jobs(jobs, 2, "job")
+    with pytest.raises(ZeroDivisionError), _workers.parallel_backend(args):
+        _workers.run_jobs(jobs, 2, "job")
     assert time.perf_counter() - start < 30
 
 
@@ -107,22 +111,22 @@ def test_a_pool_with_other_import_settings_is_refused(monkeypatch):
     # The fork server keeps the settings sknoise was imported with; a pool
     # that asks for others would silently not get them.
     args = grid_search.build_parser().parse_args(["--n-jobs", "2"])
-    with _common.parallel_backend(args):
+    with _workers.parallel_backend(args):
         pass
     monkeypatch.setenv("SKNOISE_COMPILATION_CACHE", "/elsewhere")
     with pytest.raises(RuntimeError, match="new process"):
-        with _common.parallel_backend(args):
+        with _workers.parallel_backend(args):
             pass
 
 
 ORPHAN_SCRIPT = """
 import functools, os, time
-from benchmarks import _common, grid_search
+from benchmarks import _workers, grid_search
 args = grid_search.build_parser().parse_args(["--n-jobs", "2"])
-with _common.parallel_backend(args):
-    pids = _common.run_jobs([os.getpid] * 2, 2, "job")
+with _workers.parallel_backend(args):
+    pids = _workers.run_jobs([os.getpid] * 2, 2, "job")
     print(" ".join(str(pid) for pid in set(pids)), flush=True)
-    _common.run_jobs([functools.partial(time.sleep, 120)] * 4, 2, "job")
+    _workers.run_jobs([functools.partial(time.sleep, 120)] * 4, 2, "job")
 """
 
 
@@ -162,8 +166,8 @@ def test_parallel_jobs_start_with_sknoise_imported():
     # anything, so the job sees the worker as it started.
     imported = functools.partial(eval, "'keras' in __import__('sys').modules")
     args = grid_search.build_parser().parse_args(["--n-jobs", "2"])
-    with _common.parallel_backend(args):
-        assert _common.run_jobs([imported] * 3, 2, "job") == [True] * 3
+    with _workers.parallel_backend(args):
+        assert _workers.run_jobs([imported] * 3, 2, "job") == [True] * 3
 
 
 def test_vmapped_floor_trains_each_fold_as_alone():
@@ -191,9 +195,7 @@ def test_corrected_comparison_flags_only_real_differences():
     same = best + rng.normal(0, 0.01, n_splits)
     worse = best - 0.2 + rng.normal(0, 0.01, n_splits)
     scores = np.vstack([best, same, worse])
-    half_widths, p_values = _common.corrected_comparison(
-        scores, 0, n_train=24, n_test=6
-    )
+    half_widths, p_values = _stats.corrected_comparison(scores, 0, n_train=24, n_test=6)
     assert p_values[0] == 1.0
     assert p_values[1] > 0.05
     assert p_values[2] < 0.001
@@ -203,7 +205,7 @@ def test_corrected_comparison_flags_only_real_differences():
 
 
 def test_grid_evaluation_is_reproducible_with_a_seed():
-    X, y, _, _ = _common.published_split()
+    X, y, _, _ = _datasets.published_split()
     grid = {"nodes": [8], "noise_amount": [0.1, 1.0]}
 
     def run(seed):
@@ -218,7 +220,7 @@ def test_grid_evaluation_is_reproducible_with_a_seed():
 
 def test_circles_outer_splits_start_with_the_published_split():
     X, y = regularizers.load("circles")
-    X_train, _, X_test, _ = _common.published_circles()
+    X_train, _, X_test, _ = _datasets.published_circles()
     splits = regularizers.outer_splits("circles", y, repeats=2, seed=0)
     assert len(splits) == 6
     train, test = splits[0]
@@ -265,7 +267,7 @@ def test_regularizer_summary_marks_best_and_ties():
 # ---------------------------------------------------------------------------
 # Where a run writes (no benchmark runs here: the parsers decide)
 # ---------------------------------------------------------------------------
-RESULTS, SCRATCH = _common.RESULTS_DIR, _common.SCRATCH_DIR
+RESULTS, SCRATCH = _cli.RESULTS_DIR, _cli.SCRATCH_DIR
 SCRIPTS = [
     grid_search,
     noise_sites,
@@ -286,7 +288,7 @@ def chosen_dir(script, argv, backends=("jax",)):
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda s: s.__name__)
 def test_quick_and_other_settings_write_to_scratch(script):
-    backends = _common.BACKENDS if script in EVERY_BACKEND else ("jax",)
+    backends = _cli.BACKENDS if script in EVERY_BACKEND else ("jax",)
     assert chosen_dir(script, [], backends) == RESULTS
     assert chosen_dir(script, ["--quick"], backends) == SCRATCH
     assert chosen_dir(script, ["--seed", "1"], backends) == SCRATCH
@@ -311,7 +313,7 @@ def test_script_specific_published_runs():
     assert chosen_dir(regularizers, ["--datasets", "wine"]) == SCRATCH
     assert chosen_dir(noise_sites, ["--seeds", "5"]) == SCRATCH
     # ... but it changes the timings.
-    both = _common.BACKENDS
+    both = _cli.BACKENDS
     assert chosen_dir(speed, ["--n-jobs", "2"], both) == SCRATCH
     assert chosen_dir(speed, ["--skip-grid"], both) == SCRATCH
     # The committed results were measured with JAX (speed: every backend).
@@ -330,8 +332,8 @@ def test_memory_writes_its_table_where_it_is_told(tmp_path, monkeypatch):
     # default folders, and measure nothing: where the table goes is tested.
     monkeypatch.setenv("KERAS_BACKEND", backend)
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
-    monkeypatch.setattr(_common, "RESULTS_DIR", tmp_path / "results")
-    monkeypatch.setattr(_common, "SCRATCH_DIR", tmp_path / "scratch")
+    monkeypatch.setattr(_cli, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(_cli, "SCRATCH_DIR", tmp_path / "scratch")
     monkeypatch.setattr(memory, "measure", lambda *args: (100.0, 103.0))
     name = f"memory_sknoise_{backend}"
     expected = [f"{name}.csv", f"{name}.md"]
@@ -398,7 +400,7 @@ def test_speed_table_explains_its_columns_and_shows_no_negative_zero(tmp_path):
         for name, validation in contenders
     ]
     rows = speed.summarise(records)
-    _, md_path = _common.write_table(rows, tmp_path, "speed", ["# Speed"])
+    _, md_path = _report.write_table(rows, tmp_path, "speed", ["# Speed"])
     table = md_path.read_text()
     assert "-0 " not in table and "| 0 |" in table
     assert "-0.0" not in (tmp_path / "speed.csv").read_text()
@@ -408,7 +410,7 @@ def test_speed_table_explains_its_columns_and_shows_no_negative_zero(tmp_path):
 
 
 def test_result_header_facts_render_as_separate_lines():
-    lines = _common.header("A title", "jax", {"epochs": 5}, 1.0)
+    lines = _report.header("A title", "jax", {"epochs": 5}, 1.0)
     assert lines[:2] == ["# A title", ""]
     assert len(lines) == 5 and all(line.startswith("- ") for line in lines[2:])
 
@@ -416,9 +418,9 @@ def test_result_header_facts_render_as_separate_lines():
 def test_regularizers_figure_redraws_the_committed_table(tmp_path, capsys):
     # --redraw rebuilds the summary from the committed per-split rows without
     # fitting; it must give the committed table back, and draw the figure.
-    csv_path = _common.RESULTS_DIR / "regularizers.csv"
+    csv_path = _cli.RESULTS_DIR / "regularizers.csv"
     summary = regularizers.redraw(csv_path, tmp_path, repeats=2, seed=0)
-    committed = (_common.RESULTS_DIR / "regularizers.md").read_text().splitlines()
+    committed = (_cli.RESULTS_DIR / "regularizers.md").read_text().splitlines()
     table = regularizers.table_lines(summary)
     start = committed.index(table[0])
     assert committed[start : start + len(table)] == table

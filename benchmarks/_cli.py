@@ -1,0 +1,168 @@
+"""The command line every benchmark shares, and where its results go.
+
+A benchmark owns its process, so it may choose the Keras backend; that has to
+happen before Keras is first imported, hence before a fit. Scripts therefore
+call :func:`select_backend` first.
+"""
+
+import argparse
+import importlib.util
+import os
+from pathlib import Path
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+BACKENDS = ("jax", "tensorflow")
+
+
+def installed_backends():
+    """The Keras backends importable here, fastest first."""
+    return [name for name in BACKENDS if importlib.util.find_spec(name) is not None]
+
+
+def select_backend(requested=None):
+    """Set ``KERAS_BACKEND`` for this process and return the backend's name.
+
+    ``requested`` None picks the fastest installed backend (JAX, then
+    TensorFlow). It must run before Keras is imported.
+    """
+    available = installed_backends()
+    backend = requested or available[0]
+    if backend not in available:
+        raise SystemExit(f"Keras backend {backend!r} is not installed here.")
+    os.environ["KERAS_BACKEND"] = backend
+    # Quiet TensorFlow's C++ start-up logging in benchmark output.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return backend
+
+
+# Where results go. The committed results are those of the published
+# settings; a run with other settings (--quick, another seed, fewer seeds...)
+# writes to SCRATCH_DIR, which git ignores, unless --out says otherwise.
+SCRATCH_DIR = RESULTS_DIR / "scratch"
+
+
+# Options that change how a run is spread over processes, not what it
+# measures: a run may differ from a published one in these and still
+# refresh its results.
+NOT_SETTINGS = frozenset({"out", "n_jobs", "dask", "scheduler"})
+
+
+class BenchmarkParser(argparse.ArgumentParser):
+    """An argument parser that also knows which runs made the committed results.
+
+    ``published_runs`` are the command-line arguments (without ``--out``)
+    of the runs whose results are committed in ``benchmarks/results/``, run
+    on the Keras backends ``published_backends`` (None: any backend, when
+    the file names say which). See :meth:`output_dir`.
+    """
+
+    def __init__(
+        self,
+        description,
+        *,
+        published_runs=((),),
+        published_backends=("jax",),
+        not_settings=NOT_SETTINGS,
+    ):
+        super().__init__(description=description)
+        self.published_runs = [list(run) for run in published_runs]
+        self.published_backends = published_backends
+        self.not_settings = frozenset(not_settings)
+
+    def settings(self, args):
+        """The options of ``args`` that decide what a run measures.
+
+        ``backend`` is left out: which backends a run uses is decided when
+        it starts (the fastest installed one by default), so
+        :meth:`output_dir` compares the backends themselves.
+        """
+        ignored = self.not_settings | {"backend"}
+        return {key: value for key, value in vars(args).items() if key not in ignored}
+
+    def is_published(self, args, backends):
+        """Whether ``args``, run on ``backends``, reproduces a committed result."""
+        if self.published_backends is not None and sorted(backends) != sorted(
+            self.published_backends
+        ):
+            return False
+        settings = self.settings(args)
+        return any(
+            settings == self.settings(self.parse_args(run))
+            for run in self.published_runs
+        )
+
+    def output_dir(self, args, backends):
+        """The directory a run writes to: the one decision for every script.
+
+        An explicit ``--out`` always wins. Otherwise a run with the published
+        settings, on the published backends, writes to ``RESULTS_DIR`` (it
+        is meant to refresh the committed results) and any other run to
+        ``SCRATCH_DIR``, so that a ``--quick`` or experimental run never
+        overwrites the committed results by accident.
+        """
+        if args.out is not None:
+            return args.out
+        if self.is_published(args, backends):
+            return RESULTS_DIR
+        print(
+            f"not the published settings: writing to {SCRATCH_DIR} "
+            "(--out DIR to choose)",
+            flush=True,
+        )
+        return SCRATCH_DIR
+
+
+def base_parser(description, **published):
+    """A :class:`BenchmarkParser` with the options every benchmark shares.
+
+    ``published`` (``published_runs``, ``published_backends``,
+    ``not_settings``) says which runs produced the committed results.
+    """
+    parser = BenchmarkParser(description, **published)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="CI-sized run: few epochs and candidates, same code path.",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="Random seed.")
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help="Keras backend (default: the fastest installed one).",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="Directory for the results (default: benchmarks/results/ for a run "
+        "with the published settings, which refreshes the committed results; "
+        "benchmarks/results/scratch/, ignored by git, for any other run, such "
+        "as --quick).",
+    )
+    return parser
+
+
+def add_parallel_arguments(parser):
+    """``--n-jobs``, and ``--dask`` / ``--scheduler`` to run fits on Dask."""
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        default=-1,
+        help="Parallel fits (default -1: one per CPU; on Dask, every worker). "
+        "The results do not depend on it.",
+    )
+    parser.add_argument(
+        "--dask",
+        action="store_true",
+        help="Run the fits on a local Dask cluster (one worker per CPU).",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="Run the fits on the Dask cluster at ADDRESS (e.g. tcp://host:8786); "
+        "its workers need sknoise installed and KERAS_BACKEND set alike.",
+    )
