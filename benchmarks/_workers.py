@@ -2,8 +2,11 @@
 imported sknoise's training stack, joblib's workers, or a Dask cluster."""
 
 import contextlib
+import json
 import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 
 
@@ -244,3 +247,18 @@ def use_one_xla_thread():
     flags = os.environ.get("XLA_FLAGS", "")
     if ONE_XLA_THREAD not in flags:
         os.environ["XLA_FLAGS"] = f"{flags} {ONE_XLA_THREAD}".strip()
+
+
+def run_json_process(command, env, what):
+    """Run ``command``, a fresh process, with the environment ``env``.
+
+    Returns the records it printed, one JSON object per line of its
+    output, and its standard error. Where it fails, this process shows that
+    standard error and exits, naming ``what`` failed.
+    """
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    if result.returncode:
+        sys.stderr.write(result.stderr)
+        raise SystemExit(f"{what} failed")
+    lines = result.stdout.splitlines()
+    return [json.loads(line) for line in lines if line[:1] == "{"], result.stderr

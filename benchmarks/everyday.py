@@ -35,7 +35,6 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import _cli, _report, _timing
+from benchmarks import _cli, _report, _timing, _workers
 
 ROWS, FEATURES, NODES, BATCH = 50_000, 50, 100, 200
 QUICK_ROWS = 5_000
@@ -279,13 +278,9 @@ def backend_environment(backend):
 def run_script(backend, script, *argv):
     """A fresh ``python -c script argv...``: its JSON record."""
     command = [sys.executable, "-c", script + _PROCESS_RECORD, *map(str, argv)]
-    result = subprocess.run(
-        command, capture_output=True, text=True, env=backend_environment(backend)
-    )
-    if result.returncode:
-        sys.stderr.write(result.stderr)
-        raise SystemExit(f"the {backend} process {script.splitlines()[-1]!r} failed")
-    return json.loads(result.stdout.splitlines()[-1])
+    what = f"the {backend} process {script.splitlines()[-1]!r}"
+    records, _ = _workers.run_json_process(command, backend_environment(backend), what)
+    return records[-1]
 
 
 def run_probe(backend, kind, cache_dir, args, models=None):
@@ -299,13 +294,12 @@ def run_probe(backend, kind, cache_dir, args, models=None):
         env[CACHE_VARIABLE] = str(cache_dir)
     # TensorFlow logs its XLA compile times at this level.
     env.update(TF_CPP_MIN_LOG_LEVEL="0", TF_CPP_VMODULE="device_compiler=1")
-    result = subprocess.run(command, capture_output=True, text=True, env=env)
-    if result.returncode:
-        sys.stderr.write(result.stderr)
-        raise SystemExit(f"the {backend} {kind} process failed")
-    record = json.loads(result.stdout.splitlines()[-1])
+    records, stderr = _workers.run_json_process(
+        command, env, f"the {backend} {kind} process"
+    )
+    record = records[-1]
     if backend == "tensorflow":
-        first_fit_log = result.stderr.split(FIRST_FIT_DONE)[0]
+        first_fit_log = stderr.split(FIRST_FIT_DONE)[0]
         compiles = [int(us) / 1e6 for us in TF_COMPILE.findall(first_fit_log)]
         record["compile_s"] = sum(compiles)
         record["compiled"] = len(compiles)

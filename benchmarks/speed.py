@@ -30,7 +30,6 @@ epochs: 121 fits) is timed with sknoise. Run
 import argparse
 import json
 import os
-import subprocess
 import sys
 import warnings
 
@@ -371,11 +370,8 @@ def run_backend(backend, args):
     command += ["--backend", backend, "--n-jobs", str(args.n_jobs)]
     command += ["--quick"] * args.quick + ["--skip-grid"] * args.skip_grid
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    result = subprocess.run(command, capture_output=True, text=True, env=env)
-    if result.returncode:
-        sys.stderr.write(result.stderr)
-        raise SystemExit(f"the {backend} worker failed")
-    return [json.loads(line) for line in result.stdout.splitlines() if line[:1] == "{"]
+    records, _ = _workers.run_json_process(command, env, f"the {backend} worker")
+    return records
 
 
 def summarise(records):
