@@ -385,66 +385,75 @@ def summarise(records, rows_label):
     for backend in dict.fromkeys(r["backend"] for r in records):
         mine = [r for r in records if r["backend"] == backend]
         runs = {r["run"]: r for r in mine}
-        full = runs["no cache"]
         table += process_rows(backend, mine)
-
-        ratio = full["predict_s"] / full["sklearn_predict_s"]
-        row = _row(
-            backend,
-            "one-row predict_proba (ms)",
-            full["predict_s"] * 1e3,
-            full["sklearn_predict_s"] * 1e3,
-            "<= 3x sklearn",
-            "yes" if ratio <= 3 else "no",
-        )
-        row["detail"] = "reference: MLPClassifier, same process"
-        table.append(row)
-
-        no_cache = full["first_fit_s"]
-        for name in FIRST_FITS:
-            record = runs[name]
-            row = _row(
-                backend,
-                f"first fit, {name} (s)",
-                record["first_fit_s"],
-                no_cache if name != "no cache" else "",
-            )
-            if name == "cache, second process":
-                row["target"] = "compiles nothing"
-                row["met"] = "yes" if record["compiled"] == 0 else "no"
-            row["detail"] = _detail(record)
-            table.append(row)
-
-        threads, one_thread = (
-            full["sklearn_epoch_s"],
-            full["sklearn_epoch_one_thread_s"],
-        )
-        reference = min(threads, one_thread)
-        ratio = full["epoch_s"] / reference
-        if full["epoch_s"] <= 0:
-            # A slope at or below zero (--quick's short fits) measures nothing.
-            epoch_met = "not measured: below the timing noise"
-        else:
-            epoch_met = "yes" if ratio <= 0.5 else "no"
-        row = _row(
-            backend,
-            f"per epoch, {rows_label} (ms)",
-            full["epoch_s"] * 1e3,
-            reference * 1e3,
-            "<= 0.5x sklearn",
-            epoch_met,
-        )
-        row["detail"] = (
-            f"reference: MLPClassifier, the faster of its default BLAS threads "
-            f"({threads * 1e3:.0f} ms) and one thread ({one_thread * 1e3:.0f} ms); "
-            f"{NODES} units, batch {BATCH}"
-        )
-        table.append(row)
+        table.append(predict_row(backend, runs["no cache"]))
+        table += first_fit_rows(backend, runs)
+        table.append(epoch_row(backend, runs["no cache"], rows_label))
     for row in table:
         for key in ("sknoise", "reference", "ratio"):
             if isinstance(row[key], float):
                 row[key] = round(row[key], 4)
     return table
+
+
+def predict_row(backend, full):
+    """One-row ``predict_proba`` against scikit-learn's, in one process."""
+    ratio = full["predict_s"] / full["sklearn_predict_s"]
+    row = _row(
+        backend,
+        "one-row predict_proba (ms)",
+        full["predict_s"] * 1e3,
+        full["sklearn_predict_s"] * 1e3,
+        "<= 3x sklearn",
+        "yes" if ratio <= 3 else "no",
+    )
+    row["detail"] = "reference: MLPClassifier, same process"
+    return row
+
+
+def first_fit_rows(backend, runs):
+    """The three first fits, each against the one without the cache."""
+    no_cache = runs["no cache"]["first_fit_s"]
+    rows = []
+    for name in FIRST_FITS:
+        record = runs[name]
+        row = _row(
+            backend,
+            f"first fit, {name} (s)",
+            record["first_fit_s"],
+            no_cache if name != "no cache" else "",
+        )
+        if name == "cache, second process":
+            row["target"] = "compiles nothing"
+            row["met"] = "yes" if record["compiled"] == 0 else "no"
+        row["detail"] = _detail(record)
+        rows.append(row)
+    return rows
+
+
+def epoch_row(backend, full, rows_label):
+    """Milliseconds per epoch against the faster of scikit-learn's two."""
+    threads, one_thread = full["sklearn_epoch_s"], full["sklearn_epoch_one_thread_s"]
+    reference = min(threads, one_thread)
+    if full["epoch_s"] <= 0:
+        # A slope at or below zero (--quick's short fits) measures nothing.
+        met = "not measured: below the timing noise"
+    else:
+        met = "yes" if full["epoch_s"] / reference <= 0.5 else "no"
+    row = _row(
+        backend,
+        f"per epoch, {rows_label} (ms)",
+        full["epoch_s"] * 1e3,
+        reference * 1e3,
+        "<= 0.5x sklearn",
+        met,
+    )
+    row["detail"] = (
+        f"reference: MLPClassifier, the faster of its default BLAS threads "
+        f"({threads * 1e3:.0f} ms) and one thread ({one_thread * 1e3:.0f} ms); "
+        f"{NODES} units, batch {BATCH}"
+    )
+    return row
 
 
 def _median_process(records, run):

@@ -105,6 +105,29 @@ def build_parser():
     return parser
 
 
+def summary_row(setup, variant, results):
+    """One model's train and test accuracy over its seeds, printed too."""
+    scores = [result for result, _ in results]
+    train = np.array([s["train"] for s in scores])
+    test = np.array([s["test"] for s in scores])
+    site, amount, published = SETUPS[setup]["variants"][variant]
+    print(
+        f"{setup:13s} {variant:13s} train {train.mean():.3f} +- {train.std():.3f}"
+        f"  test {test.mean():.3f} +- {test.std():.3f}"
+        + (f"  (published {published})" if published else "")
+    )
+    return {
+        "setup": setup,
+        "model": variant,
+        "noise": f"{site}={amount}" if site else "none",
+        "train mean": round(float(train.mean()), 4),
+        "train std": round(float(train.std()), 4),
+        "test mean": round(float(test.mean()), 4),
+        "test std": round(float(test.std()), 4),
+        "published test": published if published is not None else "",
+    }
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -135,31 +158,12 @@ def main(argv=None):
         ):
             save_figures(setup, variant, results[start][1], out)
 
-    rows = []
-    for (setup, variant), start in zip(
-        models, range(0, len(jobs), n_seeds), strict=True
-    ):
-        scores = [result for result, _ in results[start : start + n_seeds]]
-        train = np.array([s["train"] for s in scores])
-        test = np.array([s["test"] for s in scores])
-        site, amount, published = SETUPS[setup]["variants"][variant]
-        rows.append(
-            {
-                "setup": setup,
-                "model": variant,
-                "noise": f"{site}={amount}" if site else "none",
-                "train mean": round(float(train.mean()), 4),
-                "train std": round(float(train.std()), 4),
-                "test mean": round(float(test.mean()), 4),
-                "test std": round(float(test.std()), 4),
-                "published test": published if published is not None else "",
-            }
+    rows = [
+        summary_row(setup, variant, results[start : start + n_seeds])
+        for (setup, variant), start in zip(
+            models, range(0, len(jobs), n_seeds), strict=True
         )
-        print(
-            f"{setup:13s} {variant:13s} train {train.mean():.3f} +- {train.std():.3f}"
-            f"  test {test.mean():.3f} +- {test.std():.3f}"
-            + (f"  (published {published})" if published else "")
-        )
+    ]
     settings = {
         "seeds": n_seeds,
         "first seed": args.seed,

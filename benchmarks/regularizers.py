@@ -396,6 +396,22 @@ def make_jobs(splits, args):
     return keys, jobs
 
 
+def split_rows(keys, results):
+    """One row per method, data set, depth and outer split."""
+    return [
+        {
+            "dataset": dataset,
+            "depth": depth,
+            "method": method,
+            "split": index,
+            "accuracy": round(float(result["accuracy"]), 4),
+            "train_accuracy": round(float(result["train_accuracy"]), 4),
+            "chosen": json.dumps(result["chosen"]),
+        }
+        for (dataset, depth, method, index), result in zip(keys, results, strict=True)
+    ]
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -419,18 +435,7 @@ def main(argv=None):
         keys, jobs = make_jobs(splits, args)
         results = _workers.run_jobs(jobs, args.n_jobs, "regularizers")
 
-    rows = [
-        {
-            "dataset": dataset,
-            "depth": depth,
-            "method": method,
-            "split": index,
-            "accuracy": round(float(result["accuracy"]), 4),
-            "train_accuracy": round(float(result["train_accuracy"]), 4),
-            "chosen": json.dumps(result["chosen"]),
-        }
-        for (dataset, depth, method, index), result in zip(keys, results, strict=True)
-    ]
+    rows = split_rows(keys, results)
     summary = summarise(rows, {(d, k): splits[d] for d in datasets for k in DEPTHS})
     settings = {
         "datasets": {d: DATASETS[d] for d in datasets},
