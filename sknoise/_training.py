@@ -25,7 +25,7 @@ networks:
 
 The compiled function is pure: it takes the variables' values and returns
 new ones (:mod:`._compiled_loop`). It is built once per *training
-signature* -- the architecture, the optimizer's static configuration, the
+signature* -- the network structure, the optimizer's static configuration, the
 loss, the batch and data shapes -- and kept in :data:`loop_cache`, so fits
 that differ only in data values, ``noise_amount``, ``learning_rate``,
 penalty strengths or dropout rate (all held in variables or passed as
@@ -97,7 +97,7 @@ class TrainingSignature:
 
     Attributes
     ----------
-    architecture : NetworkStructure
+    structure : NetworkStructure
         The network's structure (not its values).
     optimizer : str
         The optimizer's class and configuration, learning rate excepted.
@@ -121,7 +121,7 @@ class TrainingSignature:
         How target noise is applied to regression targets.
     """
 
-    architecture: object
+    structure: object
     optimizer: str
     loss: str
     metric: str | None
@@ -233,7 +233,7 @@ def _signature(model, config, structure, encoder, data):
     n_validation = 0 if data.validation is None else len(data.validation[0])
     stopping = config.early_stopping
     return TrainingSignature(
-        architecture=structure,
+        structure=structure,
         optimizer=optimizer_signature(model.optimizer),
         loss=encoder.loss_,
         metric=encoder.metric_,
