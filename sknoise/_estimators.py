@@ -1,18 +1,18 @@
 """The scikit-learn estimators: NoisyMLPClassifier and NoisyMLPRegressor.
 
-The estimators hold the parameters and the fitted state and orchestrate a
-fit; what a fit does is worked out by :mod:`._config`, the network is built
-by :mod:`._network`, and the epochs run in sknoise's compiled loop
-(:mod:`._training`) or, for Keras callbacks, in Keras' own ``fit``
-(:mod:`._keras_loop`, the only module that imports scikeras). The routed
-``prefix__name`` parameters are :mod:`._params`', the data checks
-:mod:`._data`'s and the steps of one fit :mod:`._fit`'s.
+The estimators hold the parameters and the fitted state. The routed
+``prefix__name`` parameters are :mod:`._params`', what a fit does is worked
+out by :mod:`._config`, its data are checked by :mod:`._data`, and its steps
+are :mod:`._fit`'s: the network is built by :mod:`._network`, and the epochs
+run in sknoise's compiled loop (:mod:`._training`) or, for Keras callbacks,
+in Keras' own ``fit`` (:mod:`._keras_loop`, the only module that imports
+scikeras).
 
 Nothing this module imports at its top loads Keras: the modules that do
-(``_network``, ``_training``, ``_keras_loop``) are imported where a fit, the
-training network ``model_`` or ``export_model`` needs them, so that
-``import sknoise`` and a process that only loads a fitted estimator and
-predicts (in NumPy) never load Keras or its backend.
+(``_network``, ``_training``, ``_keras_loop``) are imported where a fit or
+the training network ``model_`` needs them, so that ``import sknoise`` and a
+process that only loads a fitted estimator and predicts (in NumPy) never
+load Keras or its backend.
 """
 
 import threading
