@@ -84,8 +84,8 @@ def _use_jax_cache(directory, *, replace):
 def apply_environment():
     """Use the cache ``SKNOISE_COMPILATION_CACHE`` asks for, if any.
 
-    Called when Keras is first imported in a process with sknoise and
-    before each new training loop is compiled; a cache directory the user
+    Called by sknoise's first use of Keras (``import_keras``) and before
+    each new training loop is compiled; a cache directory the user
     already gave JAX wins. Does nothing on
     TensorFlow.
     """
