@@ -55,7 +55,7 @@ _server_settings = None
 
 
 #: What a compiled fit imports: sknoise, Keras, its backend and the loop.
-TRAINING_MODULE = "sknoise._training"
+TRAINING_MODULE = "sknoise._compiled"
 
 
 @contextlib.contextmanager

@@ -2,7 +2,7 @@
 compilation cache, opt-in.
 
 Every new training signature compiles sknoise's training loop
-(:mod:`._compiled_loop`), in every process: each worker of a parallel search
+(:mod:`._compiled.program`), in every process: each worker of a parallel search
 and each new session pays it again. JAX can keep the compiled programs on
 disk and load them in the next process; sknoise turns that on only when asked,
 by :func:`enable_compilation_cache` or by the environment variable

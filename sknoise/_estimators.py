@@ -4,12 +4,12 @@ The estimators hold the parameters and the fitted state. The routed
 ``prefix__name`` parameters are :mod:`._params`', what a fit does is worked
 out by :mod:`._config`, its data are checked by :mod:`._data`, and its steps
 are :mod:`._fit`'s: the network is built by :mod:`._network`, and the epochs
-run in sknoise's compiled loop (:mod:`._training`) or, for Keras callbacks,
+run in sknoise's compiled loop (:mod:`._compiled`) or, for Keras callbacks,
 in Keras' own ``fit`` (:mod:`._keras_loop`, the only module that imports
 scikeras).
 
 Nothing this module imports at its top loads Keras: the modules that do
-(``_network``, ``_training``, ``_keras_loop``) are imported where a fit or
+(``_network``, ``_compiled``, ``_keras_loop``) are imported where a fit or
 the training network ``model_`` needs them, so that ``import sknoise`` and a
 process that only loads a fitted estimator and predicts (in NumPy) never
 load Keras or its backend.

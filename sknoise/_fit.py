@@ -4,6 +4,8 @@ epochs in the loop the configuration chose, check that they converged,
 record them -- and undo all of it if any step raises.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
 from . import _data
@@ -63,7 +65,7 @@ def _train(estimator, config, X, y, sample_weight, validation_data, *,
     if continuing:
         check_continuation(estimator._kept, kept)
     else:
-        _initialize(estimator, config, kept, encoder, n_rows=len(y))
+        _start_fresh(estimator, config, kept, encoder)
     data = _data.training_data(estimator, X, y, sample_weight, validation_data)
     if config.holds_out:
         data = _data.hold_out(
@@ -72,23 +74,55 @@ def _train(estimator, config, X, y, sample_weight, validation_data, *,
             seed=estimator._seeds.layers,
             stratify=encoder.stratify_,
         )
-    # Set at every fit, so that a continued fit trains with the current
-    # amounts and penalties scaled by the rows actually trained on.
-    from ._network import apply_settings
-
-    apply_settings(
-        estimator.model_, config.strengths(n_rows=len(data.x)), config.optimizer
-    )
+    plan = _plan(estimator, config, kept.structure, data, fresh=not continuing)
     with quiet_tensorflow():
-        history = _run_epochs(estimator, config, kept.structure, data)
+        if config.loop == "compiled":
+            from . import _compiled as loop
+        else:
+            from . import _keras_loop as loop  # imports scikeras: only here
+        history = loop.train(plan)
     _check_converged(estimator, config, history, data)
     record_fit(estimator, config, history, data)
 
 
-def _initialize(estimator, config, kept, encoder, n_rows):
-    """Set up a fresh fit: seeds, target encoding and a new network."""
-    from ._network import build_network, make_optimizer
+class TrainingPlan(NamedTuple):
+    """One call's training, worked out once: what either loop's
+    ``train(plan)`` takes (``_compiled.train``, ``_keras_loop.train``).
 
+    Attributes
+    ----------
+    model : keras.Model
+        The compiled network, holding this call's settings; trained in place.
+    config : FitConfig
+        The fit's epochs, batch size, step noise, early stopping, verbosity.
+    structure : NetworkStructure
+        The network's structure.
+    strengths : Strengths
+        The setting variables' values, for the rows trained on.
+    encoder : ClassifierTargetEncoder or RegressorTargetEncoder
+        The fitted target encoder: it names the loss and the metric.
+    data : TrainingData
+        The rows trained on (after any hold-out) and the validation pair.
+    first_epoch : int
+        Epochs the network was already trained: a continued fit's shuffles
+        do not repeat earlier ones.
+    seeds : Seeds
+        The fit's seeds.
+    """
+
+    model: object
+    config: object
+    structure: object
+    strengths: object
+    encoder: object
+    data: object
+    first_epoch: int
+    seeds: object
+
+
+def _start_fresh(estimator, config, kept, encoder):
+    """Set up a fresh fit: seeds, target encoding, counters (the network is
+    built by :func:`_plan`, once the rows to train on are known)."""
     # A network loaded with the estimator, not yet read, is replaced: free
     # its archive now rather than at the next save.
     vars(estimator).pop("_model_archive", None)
@@ -97,36 +131,36 @@ def _initialize(estimator, config, kept, encoder, n_rows):
     estimator.target_encoder_ = encoder
     vars(estimator).update(encoder.get_metadata())
     estimator._kept = kept
-    estimator.model_ = build_network(
-        kept.structure,
-        config.strengths(n_rows),
-        encoder=encoder,
-        optimizer=make_optimizer(config.optimizer),
-        seed=estimator._seeds.layers,
-    )
     estimator.n_iter_ = estimator.t_ = 0
     estimator.history_ = {}
     estimator.validation_scores_ = None
 
 
-def _run_epochs(estimator, config, structure, data):
-    """The epochs of one call, in the loop the configuration chose."""
-    if config.loop == "compiled":
-        from . import _training
+def _plan(estimator, config, structure, data, *, fresh):
+    """This call's :class:`TrainingPlan`: a fresh fit builds its network;
+    every call sets the amounts, penalties (scaled by the rows trained on)
+    and learning rate it trains with."""
+    from ._network import apply_settings, build_network, make_optimizer
 
-        return _training.train(
-            estimator.model_,
-            config,
+    strengths = config.strengths(n_rows=len(data.x))
+    if fresh:
+        estimator.model_ = build_network(
             structure,
-            estimator.target_encoder_,
-            data,
-            first_epoch=estimator.n_iter_,
-            seeds=estimator._seeds,
+            strengths,
+            encoder=estimator.target_encoder_,
+            optimizer=make_optimizer(config.optimizer),
+            seed=estimator._seeds.layers,
         )
-    from . import _keras_loop  # imports scikeras: only on this path
-
-    return _keras_loop.train(
-        estimator.model_, config, data, seed=estimator._seeds.layers
+    apply_settings(estimator.model_, strengths, config.optimizer)
+    return TrainingPlan(
+        model=estimator.model_,
+        config=config,
+        structure=structure,
+        strengths=strengths,
+        encoder=estimator.target_encoder_,
+        data=data,
+        first_epoch=estimator.n_iter_,
+        seeds=estimator._seeds,
     )
 
 

@@ -1,6 +1,6 @@
 """Keras' own ``fit``, through scikeras: the loop for Keras callbacks.
 
-sknoise trains in its compiled loop (:mod:`sknoise._training`) unless the
+sknoise trains in its compiled loop (:mod:`sknoise._compiled`) unless the
 user's settings need Keras' ``fit`` -- callbacks, or routed ``fit__*`` and
 ``callbacks__*`` parameters. Then this module runs the epochs through a
 scikeras ``BaseWrapper`` around the estimator's network. It is the only
@@ -141,12 +141,14 @@ class EarlyStoppingCallback(keras.callbacks.Callback):
             variable.assign(value)
 
 
-def train(model, config, data, *, seed):
-    """Run ``config.epochs`` epochs of Keras' fit on ``model``, in place.
+def train(plan):
+    """Run ``plan.config.epochs`` epochs of Keras' fit on ``plan.model``, in
+    place, shuffled from ``plan.seeds.layers``.
 
-    ``data`` is a :class:`sknoise._data.TrainingData`. Returns the
-    per-epoch history of this call, as Keras logs it.
+    ``plan`` is a :class:`sknoise._fit.TrainingPlan`. Returns the per-epoch
+    history of this call, as Keras logs it.
     """
+    model, config, data, seed = plan.model, plan.config, plan.data, plan.seeds.layers
     callbacks = list(config.callbacks)
     if config.early_stopping is not None:
         callbacks.append(EarlyStoppingCallback(config.early_stopping))

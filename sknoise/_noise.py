@@ -32,7 +32,7 @@ Users may combine sites as a tuple (``("input", "hidden")``) or as a string
 joined with ``+`` (``"input+hidden"``); ``None`` means no noise. Every form is
 reduced to one canonical tuple so that ``GridSearchCV`` grids may mix them.
 The first four sites are layers of the network (``sknoise._layers``); the
-last two act on the training step itself (``sknoise._training``).
+last two act on the training step itself (``sknoise._compiled``).
 """
 
 from ._backend import import_keras

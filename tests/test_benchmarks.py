@@ -88,7 +88,7 @@ def test_grid_evaluation_does_not_depend_on_the_number_of_jobs():
 def test_the_workers_start_with_the_training_stack_imported():
     # ``import sknoise`` loads no Keras: the fork server preloads the
     # training stack instead, so no worker imports Keras at its first fit.
-    loaded = "[m in __import__('sys').modules for m in ('keras', 'sknoise._training')]"
+    loaded = "[m in __import__('sys').modules for m in ('keras', 'sknoise._compiled')]"
     job = functools.partial(eval, loaded)
     args = grid_search.build_parser().parse_args(["--n-jobs", "2"])
     _workers.wait_for_workers()  # outside a block: nothing to wait for

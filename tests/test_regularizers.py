@@ -8,7 +8,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
 
-from sknoise import NoisyMLPClassifier, NoisyMLPRegressor, _training
+from sknoise import NoisyMLPClassifier, NoisyMLPRegressor, _compiled
 from sknoise._backend import import_keras
 from sknoise._layers import Dense, Dropout, GaussianNoise
 from sknoise._noise import annealed_gradient_noise, noisy_target_loss
@@ -321,7 +321,7 @@ def test_max_norm_constrains_every_unit_after_every_update():
 def test_strengths_rates_and_amounts_do_not_retrace():
     base = dict(FAST, noise_site="weights+labels", dropout=0.1, alpha=0.1)
     NoisyMLPClassifier(**base).fit(X, y)
-    before = _training.loop_cache.traces
+    before = _compiled.loop_cache.traces
     for change in [
         {"noise_amount": 0.3},
         {"dropout": 0.5},
@@ -329,7 +329,7 @@ def test_strengths_rates_and_amounts_do_not_retrace():
         {"learning_rate": 0.1},
     ]:
         NoisyMLPClassifier(**{**base, **change}).fit(X, y)
-    assert _training.loop_cache.traces == before
+    assert _compiled.loop_cache.traces == before
 
 
 @pytest.mark.parametrize("params", CONFIGS.values(), ids=CONFIGS.keys())

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_circles
 
-from sknoise import NoisyMLPClassifier, NoisyMLPRegressor, _keras_loop, _training
+from sknoise import NoisyMLPClassifier, NoisyMLPRegressor, _compiled, _keras_loop
 from sknoise._backend import import_keras
 
 keras = import_keras()
@@ -32,9 +32,9 @@ def test_default_fit_uses_compiled_loop(circles, monkeypatch):
         raise AssertionError("the default fit ran Keras' fit")
 
     monkeypatch.setattr(_keras_loop, "train", keras_loop)
-    before = _training.loop_cache.traces
+    before = _compiled.loop_cache.traces
     clf = NoisyMLPClassifier(**FAST, random_state=0).fit(X, y)
-    assert _training.loop_cache.traces >= before
+    assert _compiled.loop_cache.traces >= before
     assert clf.n_iter_ == FAST["epochs"]
 
 
@@ -123,21 +123,21 @@ def test_early_stopping_on_training_accuracy(circles):
 def test_no_retrace_across_noise_learning_rate_and_data(circles):
     X, y, X_val, y_val = circles
     NoisyMLPClassifier(**FAST, noise_amount=0.1, random_state=0).fit(X, y)
-    before = _training.loop_cache.traces
+    before = _compiled.loop_cache.traces
     for noise_amount, learning_rate, seed in [(0.2, 0.001, 1), (1.0, 0.1, 2)]:
         params = {**FAST, "learning_rate": learning_rate}
         clf = NoisyMLPClassifier(**params, noise_amount=noise_amount, random_state=seed)
         # Other values of the same shape: the swapped halves of the data.
         clf.fit(X_val, y_val)
-    assert _training.loop_cache.traces == before
+    assert _compiled.loop_cache.traces == before
 
 
 def test_epochs_do_not_retrace(circles):
     X, y, _, _ = circles
     NoisyMLPClassifier(**FAST, random_state=0).fit(X, y)
-    before = _training.loop_cache.traces
+    before = _compiled.loop_cache.traces
     NoisyMLPClassifier(**{**FAST, "epochs": 7}, random_state=0).fit(X, y)
-    assert _training.loop_cache.traces == before
+    assert _compiled.loop_cache.traces == before
 
 
 @pytest.mark.parametrize("sizes", [(100, 99, 97), (30, 26, 25)])
@@ -148,12 +148,12 @@ def test_folds_of_nearby_sizes_share_a_compiled_loop(circles, sizes):
     params = {**FAST, "batch_size": 16 if sizes[0] == 100 else 32}
     first = NoisyMLPClassifier(**params, random_state=0)
     first.fit(X[: sizes[0]], y[: sizes[0]], validation_data=(X_val, y_val))
-    before = _training.loop_cache.traces
+    before = _compiled.loop_cache.traces
     for n in sizes[1:]:
         clf = NoisyMLPClassifier(**params, random_state=0)
         clf.fit(X[:n], y[:n], validation_data=(X_val[:-3], y_val[:-3]))
         assert len(clf.history_["loss"]) == FAST["epochs"]
-    assert _training.loop_cache.traces == before
+    assert _compiled.loop_cache.traces == before
 
 
 def test_batch_sizes_beyond_the_data_share_a_compiled_loop(circles):
@@ -161,9 +161,9 @@ def test_batch_sizes_beyond_the_data_share_a_compiled_loop(circles):
     X, y, _, _ = circles
     X, y = X[:30], y[:30]
     NoisyMLPClassifier(**{**FAST, "batch_size": 64}, random_state=0).fit(X, y)
-    before = _training.loop_cache.traces
+    before = _compiled.loop_cache.traces
     NoisyMLPClassifier(**{**FAST, "batch_size": 128}, random_state=0).fit(X, y)
-    assert _training.loop_cache.traces == before
+    assert _compiled.loop_cache.traces == before
 
 
 def test_noise_amount_changes_training_in_the_compiled_loop(circles):

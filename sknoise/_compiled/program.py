@@ -1,22 +1,21 @@
-"""The compiled epochs of one training signature (see :mod:`._training`).
+"""The compiled epochs of one training signature (see :mod:`.cache`).
 
 :class:`CompiledLoop` holds a structural copy of a network and of its
 optimizer and traces, once, a pure function that runs up to
 ``EPOCHS_PER_CALL`` epochs: it takes the variables' values and returns new
-ones. What one optimizer step does differs by backend and lives in
-``_step_jax`` (stateless apply) or ``_step_tensorflow`` (in place on the
-private copy), chosen once here. The traced function passes small named
-tuples: :class:`Params`, :class:`LoopState`, :class:`LoopData`,
-:class:`StepNoiseValues` and :class:`Schedule`.
+ones. What one optimizer step does differs by backend: ``step_jax``
+(stateless apply) or ``step_tensorflow`` (in place on the private copy),
+whose ``make_step`` is chosen once here (:func:`_make_step`). The traced
+function passes small named tuples: :class:`Params`, :class:`LoopState`,
+:class:`LoopData`, :class:`StepNoiseValues` and :class:`Schedule`.
 """
 
-import importlib
 from typing import NamedTuple
 
-from . import _compilation_cache, _early_stopping
-from ._backend import import_keras
-from ._noise import noisy_target_loss, step_seed
-from ._random import uniform
+from .. import _compilation_cache, _early_stopping
+from .._backend import import_keras
+from .._noise import noisy_target_loss, step_seed
+from .._random import uniform
 
 keras = import_keras()
 ops = keras.ops
@@ -87,14 +86,25 @@ def _compile(function):
     return tf.function(function, jit_compile=True)
 
 
-def _step_module():
-    """The training step of the current backend."""
-    name = "jax" if keras.backend.backend() == "jax" else "tensorflow"
-    return importlib.import_module(f"{__package__}._step_{name}")
+def _make_step(model, batch_loss, *, gradient_noise):
+    """The current backend's ``(prepare, update)`` step functions for the
+    loop's private ``model`` (see :func:`.step_jax.make_step`)."""
+    if keras.backend.backend() == "jax":
+        from .step_jax import make_step
+    else:
+        from .step_tensorflow import make_step
+    variables = (
+        model.trainable_variables,
+        model.non_trainable_variables,
+        model.optimizer.variables,
+    )
+    return make_step(
+        model.optimizer, batch_loss, variables=variables, gradient_noise=gradient_noise
+    )
 
 
 class CompiledLoop:
-    """The compiled epochs for one :class:`~._training.TrainingSignature`.
+    """The compiled epochs for one :class:`~.cache.TrainingSignature`.
 
     ``on_trace`` is called each time Python runs the traced body, i.e. each
     time the backend traces (compiles) it. ``build`` returns a new network
@@ -121,7 +131,9 @@ class CompiledLoop:
         self.metric_fn = (
             getattr(keras.metrics, signature.metric) if signature.metric else None
         )
-        self.step = _step_module()
+        self.prepare_step, self.update_step = _make_step(
+            self.model, self.batch_loss, gradient_noise=signature.gradient_noise
+        )
         self.on_trace = on_trace
         self.run = _compile(self._run)
 
@@ -175,9 +187,8 @@ class CompiledLoop:
         label_noise = None
         if self.signature.label_noise:
             label_noise = (noise.labels, step_seed(noise.seed, 0, step))
-        return self.step.update(
-            self, params, (x, y, weight, n_rows), label_noise, noise, step
-        )
+        batch = (x, y, weight, n_rows)
+        return self.update_step(params, batch, label_noise, noise, step)
 
     # -- one epoch ---------------------------------------------------------
     def _train_epoch(self, params, data, noise, shuffle_seed, epoch):
@@ -268,7 +279,7 @@ class CompiledLoop:
     def _run(self, state, data, noise, schedule):
         """Run up to ``schedule.n_epochs`` epochs (or until early stopping)."""
         self.on_trace()  # Python runs this body only while tracing.
-        self.step.prepare(self, state.params)
+        self.prepare_step(state.params)
         n_keys = len(self.signature.history_keys)
         history = ops.zeros((EPOCHS_PER_CALL, n_keys), dtype="float32")
 

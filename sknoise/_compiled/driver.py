@@ -1,0 +1,151 @@
+"""A fit's epochs in the compiled loop, one compiled call at a time."""
+
+import numpy as np
+
+from .. import _early_stopping
+from .._backend import import_keras
+from .._network import build_network
+from .._rows import pad_rows
+from .cache import loop_cache, signature_of
+from .program import (
+    EPOCHS_PER_CALL,
+    LoopData,
+    LoopState,
+    Params,
+    Schedule,
+    StepNoiseValues,
+)
+
+ops = import_keras().ops
+
+
+def train(plan):
+    """Train ``plan.model`` in place with the compiled loop.
+
+    Parameters
+    ----------
+    plan : sknoise._fit.TrainingPlan
+        The call's network (built, compiled, holding its settings), data,
+        configuration and seeds. ``plan.first_epoch`` keys each epoch's
+        shuffle, so that a continued fit does not repeat earlier orders;
+        ``plan.seeds`` seeds the shuffles and the training-step noise.
+
+    Returns
+    -------
+    history : dict of str to list of float
+        Per-epoch logs of the epochs run.
+    """
+    model, config, data, seeds = plan.model, plan.config, plan.data, plan.seeds
+    signature = signature_of(plan)
+
+    def build():
+        # The loop's private network: its structure and optimizer
+        # configuration matter, its values do not (it is given the trained
+        # network's at each call).
+        optimizer = type(model.optimizer).from_config(model.optimizer.get_config())
+        return build_network(
+            plan.structure,
+            plan.strengths,
+            encoder=plan.encoder,
+            optimizer=optimizer,
+            seed=0,
+        )
+
+    loop = loop_cache.get(signature, build)
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    loop_data = _loop_data(data, signature)
+    noise = StepNoiseValues(
+        # Values, not part of the signature: any amount reuses the loop.
+        labels=np.float32(config.step_noise.labels),
+        gradients=np.float32(config.step_noise.gradients),
+        seed=np.uint32(seeds.noise % 2**32),
+    )
+    state = _initial_state(model, plan.first_epoch)
+    stopping = config.early_stopping
+    schedule = Schedule(
+        n_epochs=None,
+        shuffle_seed=np.uint32(seeds.shuffle % 2**32),
+        patience=np.int32(1 if stopping is None else stopping.patience),
+        tol=np.float32(0.0 if stopping is None else stopping.tol),
+    )
+    keys = signature.history_keys
+    rows = []
+    while len(rows) < config.epochs and not bool(state.stopping.stopped):
+        n_epochs = min(EPOCHS_PER_CALL, config.epochs - len(rows))
+        schedule = schedule._replace(n_epochs=np.int32(n_epochs))
+        n_run, state, history = loop.run(state, loop_data, noise, schedule)
+        chunk = np.asarray(ops.convert_to_numpy(history))[: int(n_run)]
+        _report(chunk, keys, len(rows), config.epochs, config.verbose)
+        rows.extend(chunk.tolist())
+    _write_back(model, state, restore_best=stopping is not None)
+    return {key: [row[i] for row in rows] for i, key in enumerate(keys)}
+
+
+def _loop_data(data, signature):
+    """The data padded to the signature's rows (padding weighs nothing)."""
+    n_samples = data.x.shape[0]
+    dtype = data.x.dtype
+    weight = (
+        np.ones(n_samples, dtype=dtype)
+        if data.sample_weight is None
+        else np.asarray(data.sample_weight, dtype=dtype)
+    )
+    n_rows = signature.n_rows
+    loop_data = LoopData(
+        x=pad_rows(data.x, n_rows),
+        y=pad_rows(data.y, n_rows),
+        weight=pad_rows(weight, n_rows),
+        n_samples=np.int32(n_samples),
+    )
+    if data.validation is None:
+        return loop_data
+    x_val, y_val = (pad_rows(part, signature.n_validation) for part in data.validation)
+    return loop_data._replace(
+        x_val=x_val, y_val=y_val, n_validation=np.int32(len(data.validation[0]))
+    )
+
+
+def _initial_state(model, first_epoch):
+    """The loop's state before the first epoch of this call."""
+
+    # Tensors, not variables: on TensorFlow a variable argument would be
+    # traced apart from the tensors the loop returns.
+    def values(variables):
+        return [ops.convert_to_tensor(v) for v in variables]
+
+    params = Params(
+        values(model.trainable_variables),
+        values(model.non_trainable_variables),
+        values(model.optimizer.variables),
+    )
+    return LoopState(
+        params, np.int32(first_epoch), _early_stopping.init(params.trainable)
+    )
+
+
+def _write_back(model, state, *, restore_best):
+    """Give the model the trained values (the best epoch's, with early
+    stopping) and its optimizer the new state."""
+    params = state.params
+    trainable = state.stopping.best if restore_best else params.trainable
+    groups = [
+        (model.trainable_variables, trainable),
+        (model.non_trainable_variables, params.non_trainable),
+        (model.optimizer.variables, params.optimizer),
+    ]
+    for variables, values in groups:
+        for variable, value in zip(variables, values, strict=True):
+            variable.assign(value)
+
+
+def _report(chunk, keys, done, epochs, verbose):
+    """Print progress for the epochs of one compiled call."""
+    if not verbose or not len(chunk):
+        return
+    shown = range(len(chunk)) if verbose >= 2 else [len(chunk) - 1]
+    for i in shown:
+        logs = " - ".join(
+            f"{key}: {value:.4f}" for key, value in zip(keys, chunk[i], strict=True)
+        )
+        print(f"Epoch {done + i + 1}/{epochs} - {logs}")
