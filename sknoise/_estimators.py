@@ -167,19 +167,15 @@ class _NoisyMLPBase(BaseEstimator):
         """
         return super().set_params(**_params.set_extra_params(self, params))
 
-    def _check_params(self, *, incremental, has_validation_data=False):
+    def _fit_config(self, *, incremental, has_validation_data=False):
         """Validate every parameter; return the fit's configuration."""
         self._validate_params()
-        config = FitConfig.from_estimator(
+        return FitConfig.from_estimator(
             self,
             _params.routed_params(self),
             incremental=incremental,
             has_validation_data=has_validation_data,
         )
-        from ._network import check_optimizer  # loads Keras: after validation
-
-        check_optimizer(config.optimizer, type(self).__name__)
-        return config
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -216,7 +212,7 @@ class _NoisyMLPBase(BaseEstimator):
         self : object
             The fitted estimator.
         """
-        config = self._check_params(
+        config = self._fit_config(
             incremental=False, has_validation_data=validation_data is not None
         )
         return fit_or_roll_back(
@@ -506,7 +502,7 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
         self : object
             The updated estimator.
         """
-        config = self._check_params(incremental=True)
+        config = self._fit_config(incremental=True)
         if self.class_weight == "balanced":
             raise ValueError(
                 "class_weight='balanced' needs the whole data set and is not "
@@ -646,7 +642,7 @@ class NoisyMLPRegressor(RegressorMixin, _NoisyMLPBase):
         self : object
             The updated estimator.
         """
-        config = self._check_params(incremental=True)
+        config = self._fit_config(incremental=True)
         return fit_or_roll_back(
             self, config, X, y, sample_weight, None, incremental=True
         )

@@ -25,6 +25,12 @@ def fit_or_roll_back(estimator, config, X, y, sample_weight, validation_data, *,
     unfitted. A failed continuation (``partial_fit``, ``warm_start``) is
     rolled back to the network and optimizer state it started from.
     """
+    from ._network import check_optimizer  # loads Keras: after validation
+
+    # Before anything changes: a bad routed optimizer setting leaves a
+    # fitted estimator as it was, and is reported by name rather than deep
+    # inside a traced training step.
+    check_optimizer(config.optimizer, type(estimator).__name__)
     continuing = (
         incremental or estimator.warm_start
     ) and estimator.__sklearn_is_fitted__()

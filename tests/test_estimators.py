@@ -384,3 +384,13 @@ def test_routed_fit_parameters_reach_keras_fit(circles):
     X, y = circles
     clf = NoisyMLPClassifier(**FAST, fit__validation_split=0.2).fit(X, y)
     assert len(clf.history_["val_loss"]) == FAST["epochs"]
+
+
+def test_a_bad_routed_optimizer_setting_is_named_and_keeps_the_fitted_model(circles):
+    X, y = circles
+    clf = NoisyMLPClassifier(**FAST).fit(X, y)
+    proba = clf.predict_proba(X)
+    clf.set_params(optimizer__beta_1="not a number")
+    with pytest.raises(ValueError, match="optimizer__beta_1"):
+        clf.fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
