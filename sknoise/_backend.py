@@ -103,12 +103,15 @@ def _filtered_stderr_descriptor():
     try:
         stderr_fd = sys.stderr.fileno()
     except (AttributeError, OSError, ValueError):
-        # No real file descriptor (e.g. some notebook front ends): nothing
-        # printed at the C level would reach the user through sys.stderr.
+        # sys.stderr is no file (contextlib.redirect_stderr, a notebook's
+        # stream), but C++ logging writes to the process's descriptor 2.
+        stderr_fd = 2
+    sys.stderr.flush()
+    try:
+        saved_fd = os.dup(stderr_fd)
+    except OSError:  # descriptor 2 is closed: nothing can be printed
         yield
         return
-    sys.stderr.flush()
-    saved_fd = os.dup(stderr_fd)
     with tempfile.TemporaryFile(mode="w+b") as capture:
         os.dup2(capture.fileno(), stderr_fd)
         try:

@@ -33,16 +33,25 @@ def test_cuinit_failure_is_kept_when_a_driver_exists():
     assert filter_tensorflow_noise(line) == line
 
 
-def test_import_and_default_fit_print_no_tensorflow_log_lines():
-    script = textwrap.dedent(
-        """
-        import numpy as np
-        import sknoise
-        X = np.random.default_rng(0).normal(size=(20, 2))
-        sknoise.NoisyMLPClassifier(nodes=4, epochs=2).fit(X, [0, 1] * 10)
-        print("done")
-        """
-    )
+FIT = """
+import numpy as np
+import sknoise
+X = np.random.default_rng(0).normal(size=(20, 2))
+sknoise.NoisyMLPClassifier(nodes=4, epochs=2).fit(X, [0, 1] * 10)
+"""
+
+# sys.stderr replaced by an object without a file descriptor, as a script's
+# contextlib.redirect_stderr does: TensorFlow's C++ logging still writes to
+# the process's descriptor 2.
+REDIRECTED_FIT = """
+import contextlib, io
+with contextlib.redirect_stderr(io.StringIO()):
+""" + textwrap.indent(FIT, "    ")
+
+
+@pytest.mark.parametrize("script", [FIT, REDIRECTED_FIT], ids=["plain", "redirected"])
+def test_import_and_default_fit_print_no_tensorflow_log_lines(script):
+    script += "print('done')\n"
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     result = subprocess.run(
         [sys.executable, "-c", script],
