@@ -93,6 +93,14 @@ class BenchmarkParser(argparse.ArgumentParser):
             for run in self.published_runs
         )
 
+    def start(self, argv=None):
+        """Parse ``argv``, choose this process's Keras backend (before any
+        import of Keras) and the output directory: what a one-backend
+        script does first. Returns ``(args, backend, out)``."""
+        args = self.parse_args(argv)
+        backend = select_backend(args.backend)
+        return args, backend, self.output_dir(args, [backend])
+
     def output_dir(self, args, backends):
         """The directory a run writes to: the one decision for every script.
 

@@ -45,7 +45,7 @@ def stacked_folds(n_fits):
 
 def measure(widths, batches, epochs, repeats):
     """One record per (width, fits per program): ms per epoch per fit."""
-    from benchmarks.speed import floor_runner, per_epoch
+    from benchmarks.speed import floor_runner
 
     records = []
     for width in widths:
@@ -57,7 +57,7 @@ def measure(widths, batches, epochs, repeats):
             )
             for n_fits in batches
         }
-        for n_fits, (seconds, _) in per_epoch(runs, *epochs, repeats).items():
+        for n_fits, (seconds, _) in _timing.per_epoch(runs, *epochs, repeats).items():
             records.append(
                 {"width": width, "fits": n_fits, "ms": seconds * 1e3 / n_fits}
             )

@@ -149,24 +149,10 @@ def single_row_seconds(model, row, calls):
     return float(np.median(times))
 
 
-def per_epoch(run, short, long, repeats):
-    """Seconds per epoch: the slope from the fastest of ``repeats`` short
-    fits to the fastest long one, after a warm-up fit.
-
-    The fastest run is the one other work on the machine disturbed least;
-    scikit-learn's two BLAS threads in particular slow down many times over
-    when the cores are busy.
-    """
-    run(short)
-    shorts, longs = [], []
-    for _ in range(repeats):
-        with _timing.Stopwatch() as watch:
-            run(short)
-        shorts.append(watch.seconds)
-        with _timing.Stopwatch() as watch:
-            run(long)
-        longs.append(watch.seconds)
-    return (min(longs) - min(shorts)) / (long - short)
+def fastest_per_epoch(run, short, long, repeats):
+    """Seconds per epoch of ``run`` from its fastest short and long fits
+    (see :func:`benchmarks._timing.per_epoch`)."""
+    return _timing.per_epoch({"run": run}, short, long, repeats, fastest=True)["run"][0]
 
 
 class JaxCompilations:
@@ -229,25 +215,19 @@ def probe(args):
         record["sklearn_predict_s"] = single_row_seconds(reference, X[:1], calls)
         short, long = (1, 4) if args.quick else (2, 10)
         repeats = 1 if args.quick else 5
-        record["epoch_s"] = per_epoch(
-            lambda epochs: sknoise_model(epochs).fit(X, y), short, long, repeats
-        )
-        record["sklearn_epoch_s"] = per_epoch(
-            lambda epochs: fit_quietly(sklearn_model(epochs), X, y),
-            short,
-            long,
-            repeats,
-        )
+        runs = {
+            "epoch_s": lambda epochs: sknoise_model(epochs).fit(X, y),
+            "sklearn_epoch_s": lambda epochs: fit_quietly(sklearn_model(epochs), X, y),
+        }
+        for key, run in runs.items():
+            record[key] = fastest_per_epoch(run, short, long, repeats)
         # Its BLAS threads wait on each other, which a busy machine turns
         # into seconds: one thread is also timed, and the faster one counts.
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(1):
-            record["sklearn_epoch_one_thread_s"] = per_epoch(
-                lambda epochs: fit_quietly(sklearn_model(epochs), X, y),
-                short,
-                long,
-                repeats,
+            record["sklearn_epoch_one_thread_s"] = fastest_per_epoch(
+                runs["sklearn_epoch_s"], short, long, repeats
             )
         record["environment"] = _report.environment(backend)
     print(json.dumps(record), flush=True)

@@ -236,10 +236,7 @@ def result_rows(run, repeats):
 
 
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    backend = _cli.select_backend(args.backend)
-    out = parser.output_dir(args, [backend])
+    args, backend, out = build_parser().start(argv)
     epochs = args.epochs or (100 if args.quick else 5000)
     grid = QUICK_GRID if args.quick else GRID
     with _timing.Stopwatch() as watch:

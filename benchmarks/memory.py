@@ -86,10 +86,7 @@ def build_parser():
 
 
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    backend = _cli.select_backend(args.backend)
-    out = parser.output_dir(args, [backend])
+    args, backend, out = build_parser().start(argv)
     n_fits = args.fits or (30 if args.quick else 200)
     X, y, _, _ = _datasets.published_circles()
     X = np.repeat(X, 4, axis=0)

@@ -129,10 +129,7 @@ def summary_row(setup, variant, results):
 
 
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    backend = _cli.select_backend(args.backend)
-    out = parser.output_dir(args, [backend])
+    args, backend, out = build_parser().start(argv)
     n_seeds = args.seeds or (2 if args.quick else 20)
     models = [
         (setup, variant) for setup in SETUPS for variant in SETUPS[setup]["variants"]

@@ -413,10 +413,7 @@ def split_rows(keys, results):
 
 
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    backend = _cli.select_backend(args.backend)
-    out = parser.output_dir(args, [backend])
+    args, backend, out = build_parser().start(argv)
     if args.redraw:
         redraw(args.redraw, out, args.repeats, args.seed)
         return

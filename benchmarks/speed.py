@@ -62,35 +62,6 @@ COLUMNS = (
 )
 
 
-def per_epoch(runs, short, long, repeats):
-    """Seconds per epoch (slope) and the fixed cost of each run, medians
-    over repeats.
-
-    ``runs`` maps names to ``run(epochs)``, which trains once for that many
-    epochs. Each runs once first to warm up (imports, compilation), then
-    ``repeats`` times at each length, the runs taking turns: a slow spell of
-    the shared machine then falls on all of them alike, not on one, and the
-    ratios between them hold. Returns ``{name: (slope, fixed)}``.
-    """
-    for run in runs.values():
-        run(short)
-    slopes = {name: [] for name in runs}
-    fixed = {name: [] for name in runs}
-    for _ in range(repeats):
-        for name, run in runs.items():
-            with _timing.Stopwatch() as t_short:
-                run(short)
-            with _timing.Stopwatch() as t_long:
-                run(long)
-            slope = (t_long.seconds - t_short.seconds) / (long - short)
-            slopes[name].append(slope)
-            fixed[name].append(t_short.seconds - slope * short)
-    return {
-        name: (float(np.median(slopes[name])), float(np.median(fixed[name])))
-        for name in runs
-    }
-
-
 # ---------------------------------------------------------------------------
 # The contenders, measured inside a worker process with one backend
 # ---------------------------------------------------------------------------
@@ -368,7 +339,7 @@ def worker(args):
         ("floor, backend noise", "no", fast, lambda: floor_runner(data, "backend")),
         ("floor, noise 0", "no", fast, lambda: floor_runner(data, None)),
     ]
-    # Contenders timed with the same lengths take turns (see per_epoch).
+    # Contenders timed with the same lengths take turns (see _timing.per_epoch).
     measured = {}
     for lengths in dict.fromkeys(lengths for *_, lengths, _ in contenders):
         runs = {
@@ -376,7 +347,7 @@ def worker(args):
             for name, validation, their_lengths, make in contenders
             if their_lengths == lengths
         }
-        measured.update(per_epoch(runs, *lengths))
+        measured.update(_timing.per_epoch(runs, *lengths))
     for name, validation, _, _ in contenders:
         seconds, fixed = measured[name, validation]
         record = {

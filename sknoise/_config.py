@@ -87,7 +87,7 @@ class StepNoise(NamedTuple):
     noise_type: str
 
 
-class EarlyStopping(NamedTuple):
+class StoppingRule(NamedTuple):
     """Stop once ``monitor`` has not improved by ``tol`` for ``patience`` epochs."""
 
     monitor: str
@@ -182,7 +182,7 @@ class FitConfig:
     epochs: int
     loop: str
     step_noise: StepNoise
-    early_stopping: EarlyStopping | None
+    early_stopping: StoppingRule | None
     holds_out: bool
     validation_fraction: float
     optimizer: OptimizerSpec
@@ -219,7 +219,7 @@ class FitConfig:
         # As in scikit-learn's MLP, partial_fit does not stop early.
         early_stopping = None
         if estimator.early_stopping and not incremental:
-            early_stopping = EarlyStopping(
+            early_stopping = StoppingRule(
                 estimator.monitor, estimator.n_iter_no_change, estimator.tol
             )
         return cls(

@@ -14,6 +14,7 @@ from benchmarks import (
     _datasets,
     _report,
     _stats,
+    _timing,
     _workers,
     batched_folds,
     everyday,
@@ -373,7 +374,7 @@ def test_timed_runs_take_turns_and_get_their_own_slopes():
     def runner(name):
         return lambda epochs: calls.append((name, epochs))
 
-    measured = speed.per_epoch({"a": runner("a"), "b": runner("b")}, 10, 30, 2)
+    measured = _timing.per_epoch({"a": runner("a"), "b": runner("b")}, 10, 30, 2)
     warm_ups = [("a", 10), ("b", 10)]
     repeat = [("a", 10), ("a", 30), ("b", 10), ("b", 30)]
     assert calls == warm_ups + repeat * 2
