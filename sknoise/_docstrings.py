@@ -121,9 +121,10 @@ default="val_loss"
         Seeds weight initialisation, the noise and the shuffling. An int
         makes two fits give identical predictions.
     verbose : int, default=0
-        Verbosity during training: 0 silent; 1 a progress line (Keras' bar,
-        or one line per 1000 epochs in the compiled loop); 2 one line per
-        epoch."""
+        Verbosity during training: 0 silent; 1 progress while the fit runs
+        (Keras' bar in Keras' loop; in the compiled loop a tqdm bar where
+        tqdm is installed, otherwise a line about every half second); 2 one
+        line per epoch."""
 
 # Last in every Parameters section, as in the signatures.
 KWARGS = """\

@@ -21,6 +21,7 @@ from benchmarks import (
     grid_search,
     memory,
     noise_sites,
+    progress,
     regularizers,
     speed,
 )
@@ -277,6 +278,7 @@ SCRIPTS = [
     memory,
     everyday,
     batched_folds,
+    progress,
 ]
 # The committed tables of these two time every installed backend.
 EVERY_BACKEND = (speed, everyday)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from sknoise import NoisyMLPClassifier, NoisyMLPRegressor, _compiled
+from sknoise import NoisyMLPClassifier, NoisyMLPRegressor, _progress
 from sknoise._backend import import_keras
 
 keras = import_keras()
@@ -113,7 +113,7 @@ def _interrupt_next_fit(clf, loop, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_compiled.driver, "_report", interrupted)
+    monkeypatch.setattr(_progress.Progress, "show", interrupted)
 
 
 @pytest.mark.parametrize("loop", ["keras", "compiled"])

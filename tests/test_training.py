@@ -1,10 +1,18 @@
 """The compiled training loop: semantics of Keras fit, at compiled speed."""
 
+import sys
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_circles
 
-from sknoise import NoisyMLPClassifier, NoisyMLPRegressor, _compiled, _keras_loop
+from sknoise import (
+    NoisyMLPClassifier,
+    NoisyMLPRegressor,
+    _compiled,
+    _keras_loop,
+    _progress,
+)
 from sknoise._backend import import_keras
 
 keras = import_keras()
@@ -330,13 +338,55 @@ def test_regressor_refuses_accuracy_monitor():
         reg.fit(np.ones((10, 2)), np.arange(10.0))
 
 
-@pytest.mark.parametrize("verbose, lines", [(1, 1), (2, FAST["epochs"])])
-def test_verbose_reports_epochs(circles, capsys, verbose, lines):
+def _without_tqdm(monkeypatch):
+    # An import of a module set to None in sys.modules raises ImportError.
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+
+
+def test_verbose_2_prints_every_epoch(circles, capsys):
     X, y, _, _ = circles
-    NoisyMLPClassifier(**FAST, verbose=verbose, random_state=0).fit(X, y)
+    NoisyMLPClassifier(**FAST, verbose=2, random_state=0).fit(X, y)
     out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == lines
-    assert out[-1].startswith(f"Epoch {FAST['epochs']}/{FAST['epochs']} - loss: ")
+    assert [line.split(" - ")[0] for line in out] == [
+        f"Epoch {epoch}/{FAST['epochs']}" for epoch in range(1, FAST["epochs"] + 1)
+    ]
+
+
+def test_verbose_1_without_tqdm_prints_lines_while_the_fit_runs(
+    circles, capsys, monkeypatch
+):
+    _without_tqdm(monkeypatch)
+    X, y, _, _ = circles
+    epochs = 3 * _progress.FIRST_CALL_EPOCHS
+    NoisyMLPClassifier(**{**FAST, "epochs": epochs}, verbose=1).fit(X, y)
+    out = capsys.readouterr().out.strip().splitlines()
+    # The first compiled call is short, so a line comes before the fit ends.
+    assert out[0].startswith(f"Epoch {_progress.FIRST_CALL_EPOCHS}/{epochs} - loss: ")
+    assert out[-1].startswith(f"Epoch {epochs}/{epochs} - loss: ")
+
+
+def test_verbose_1_shows_a_tqdm_bar(circles, capsys):
+    pytest.importorskip("tqdm")
+    X, y, _, _ = circles
+    epochs = 3 * _progress.FIRST_CALL_EPOCHS
+    NoisyMLPClassifier(**{**FAST, "epochs": epochs}, verbose=1).fit(X, y)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"{epochs}/{epochs}" in captured.err
+    assert "loss=" in captured.err and "accuracy=" in captured.err
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_progress_does_not_change_the_fit(circles, capsys, early_stopping):
+    X, y, _, _ = circles
+    params = {**FAST, "epochs": 40, "early_stopping": early_stopping, "random_state": 0}
+    silent = NoisyMLPClassifier(**params).fit(X, y)
+    shown = NoisyMLPClassifier(**params, verbose=1).fit(X, y)
+    assert shown.history_ == silent.history_
+    shown_weights = shown.coefs_ + shown.intercepts_
+    silent_weights = silent.coefs_ + silent.intercepts_
+    for a, b in zip(shown_weights, silent_weights, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_short_last_batch_and_sample_weights(circles):

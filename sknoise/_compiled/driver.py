@@ -5,6 +5,7 @@ import numpy as np
 from .. import _early_stopping
 from .._backend import import_keras
 from .._network import build_network
+from .._progress import Progress
 from .._rows import pad_rows
 from .cache import loop_cache, signature_of
 from .program import (
@@ -13,7 +14,7 @@ from .program import (
     LoopState,
     Params,
     Schedule,
-    StepNoiseValues,
+    TracedStepNoise,
 )
 
 ops = import_keras().ops
@@ -55,7 +56,7 @@ def train(plan):
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
     loop_data = _loop_data(data, signature)
-    noise = StepNoiseValues(
+    noise = TracedStepNoise(
         # Values, not part of the signature: any amount reuses the loop.
         labels=np.float32(config.step_noise.labels),
         gradients=np.float32(config.step_noise.gradients),
@@ -70,16 +71,30 @@ def train(plan):
         tol=np.float32(0.0 if stopping is None else stopping.tol),
     )
     keys = signature.history_keys
-    rows = []
-    while len(rows) < config.epochs and not bool(state.stopping.stopped):
-        n_epochs = min(EPOCHS_PER_CALL, config.epochs - len(rows))
-        schedule = schedule._replace(n_epochs=np.int32(n_epochs))
-        n_run, state, history = loop.run(state, loop_data, noise, schedule)
-        chunk = np.asarray(ops.convert_to_numpy(history))[: int(n_run)]
-        _report(chunk, keys, len(rows), config.epochs, config.verbose)
-        rows.extend(chunk.tolist())
+    state, rows = _run_calls(loop, state, loop_data, noise, schedule, config, keys)
     _write_back(model, state, restore_best=stopping is not None)
     return {key: [row[i] for row in rows] for i, key in enumerate(keys)}
+
+
+def _run_calls(loop, state, loop_data, noise, schedule, config, keys):
+    """Call the compiled loop until ``config.epochs`` epochs have run or
+    early stopping stops, showing progress between calls. Returns the last
+    state and the logs of every epoch run (rows in the order of ``keys``)."""
+    progress = Progress(
+        config.verbose, config.epochs, keys, longest_call=EPOCHS_PER_CALL
+    )
+    rows = []
+    try:
+        while len(rows) < config.epochs and not bool(state.stopping.stopped):
+            n_epochs = progress.next_call(config.epochs - len(rows))
+            schedule = schedule._replace(n_epochs=np.int32(n_epochs))
+            n_run, state, history = loop.run(state, loop_data, noise, schedule)
+            chunk = np.asarray(ops.convert_to_numpy(history))[: int(n_run)]
+            progress.show(chunk)
+            rows.extend(chunk.tolist())
+    finally:
+        progress.close()
+    return state, rows
 
 
 def _loop_data(data, signature):
@@ -137,15 +152,3 @@ def _write_back(model, state, *, restore_best):
     for variables, values in groups:
         for variable, value in zip(variables, values, strict=True):
             variable.assign(value)
-
-
-def _report(chunk, keys, done, epochs, verbose):
-    """Print progress for the epochs of one compiled call."""
-    if not verbose or not len(chunk):
-        return
-    shown = range(len(chunk)) if verbose >= 2 else [len(chunk) - 1]
-    for i in shown:
-        logs = " - ".join(
-            f"{key}: {value:.4f}" for key, value in zip(keys, chunk[i], strict=True)
-        )
-        print(f"Epoch {done + i + 1}/{epochs} - {logs}")

@@ -7,7 +7,7 @@ ones. What one optimizer step does differs by backend: ``step_jax``
 (stateless apply) or ``step_tensorflow`` (in place on the private copy),
 whose ``make_step`` is chosen once here (:func:`_make_step`). The traced
 function passes small named tuples: :class:`Params`, :class:`LoopState`,
-:class:`LoopData`, :class:`StepNoiseValues` and :class:`Schedule`.
+:class:`LoopData`, :class:`TracedStepNoise` and :class:`Schedule`.
 """
 
 from typing import NamedTuple
@@ -54,7 +54,7 @@ class LoopData(NamedTuple):
     n_validation: object = None
 
 
-class StepNoiseValues(NamedTuple):
+class TracedStepNoise(NamedTuple):
     """Amounts and seed of the training-step noise, as traced values."""
 
     labels: object
