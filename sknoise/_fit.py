@@ -11,7 +11,7 @@ import numpy as np
 from . import _data
 from ._backend import quiet_tensorflow
 from ._config import KeptState, Seeds, check_continuation, divergence_hints
-from ._fitted import is_fitted_state, record_fit
+from ._fitted import fitted_attributes, is_fitted_state
 
 
 def fit_or_roll_back(estimator, config, X, y, sample_weight, validation_data, *,
@@ -88,7 +88,7 @@ def _train(estimator, config, X, y, sample_weight, validation_data, *,
             from . import _keras_loop as loop  # imports scikeras: only here
         history = loop.train(plan)
     _check_converged(estimator, config, history, data)
-    record_fit(estimator, config, history, data)
+    vars(estimator).update(fitted_attributes(estimator, config, history, data))
 
 
 class TrainingPlan(NamedTuple):

@@ -30,30 +30,38 @@ SKLEARN_ACTIVATION = {
 }
 
 
-def record_fit(estimator, config, history, data):
-    """Record a successful call's epochs on ``estimator``: the history,
-    scikit-learn's MLP attributes and the inference network."""
+def fitted_attributes(estimator, config, history, data):
+    """The attributes a successful call's epochs give ``estimator``: the
+    history so far, scikit-learn's MLP attributes and the inference network
+    (as a dict of name to value; :mod:`._fit` sets them)."""
     history_ = {
         key: estimator.history_.get(key, []) + values for key, values in history.items()
     }
-    estimator.history_ = history_
-    estimator.n_iter_ += len(history["loss"])
-    estimator.t_ += len(history["loss"]) * len(data.x)
-    estimator.loss_curve_ = list(history_["loss"])
+    n_epochs = len(history["loss"])
+    loss_curve = list(history_["loss"])
     output = estimator.target_encoder_.output_activation_
-    estimator.out_activation_ = SKLEARN_ACTIVATION[output]
+    attributes = {
+        "history_": history_,
+        "n_iter_": estimator.n_iter_ + n_epochs,
+        "t_": estimator.t_ + n_epochs * len(data.x),
+        "loss_curve_": loss_curve,
+        "out_activation_": SKLEARN_ACTIVATION[output],
+        "_forward": InferenceNetwork.from_model(estimator.model_),
+    }
     if config.early_stopping is None:
-        estimator.best_loss_ = min(estimator.loss_curve_)
-        estimator.validation_scores_ = estimator.best_validation_score_ = None
+        scores = None
+        attributes["best_loss_"] = min(loss_curve)
     else:
         # scikit-learn's MLP: the held-out score, no best training loss.
-        estimator.best_loss_ = None
         scores = (estimator.validation_scores_ or []) + _validation_scores(
             estimator, history, data
         )
-        estimator.validation_scores_ = scores
-        estimator.best_validation_score_ = max(scores, default=None)
-    estimator._forward = InferenceNetwork.from_model(estimator.model_)
+        attributes["best_loss_"] = None
+    attributes["validation_scores_"] = scores
+    attributes["best_validation_score_"] = (
+        None if scores is None else max(scores, default=None)
+    )
+    return attributes
 
 
 def _validation_scores(estimator, history, data):
