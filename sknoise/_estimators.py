@@ -386,6 +386,17 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
     NoisyMLPRegressor : The regression counterpart.
     sklearn.neural_network.MLPClassifier : The noise-free MLP of scikit-learn.
 
+    Notes
+    -----
+    Unlike scikit-learn's MLP, ``fit`` and ``partial_fit`` refuse a target
+    with a single class: ``fit(X, ["spam"] * len(X))`` raises ``ValueError:
+    A classifier needs samples of at least 2 classes, but the data contains
+    only one class: 'spam'. scikit-learn's MLPClassifier fits such a target
+    and predicts that class everywhere; sknoise refuses it, as the network
+    would learn nothing. Check that the target and any split of it keep every
+    class (pass them all through `classes` to partial_fit), or predict the
+    one class with sklearn.dummy.DummyClassifier.``
+
     Examples
     --------
     >>> from sklearn.datasets import make_circles
