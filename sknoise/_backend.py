@@ -33,6 +33,7 @@ import tempfile
 import threading
 import warnings
 
+import numpy as np
 import wrapt
 
 # Lines TensorFlow prints on every import on a CPU-only machine. Each pattern
@@ -241,6 +242,18 @@ def start_tensorflow_quietly():
                 with _filtered_stderr_descriptor():
                     _start_tensorflow()
             _tensorflow_started = True
+
+
+def variable_to_numpy(variable):
+    """A Keras variable's value, as a NumPy array of its own.
+
+    ``np.array(variable)`` -- and so Keras' ``convert_to_numpy(variable)``,
+    and ``variable.numpy()`` on JAX -- makes NumPy 2 warn (a
+    DeprecationWarning) that the variable's ``__array__`` takes no ``copy``
+    keyword. The backend's array, ``variable.value``, converts silently; the
+    copy keeps the result valid whatever the backend does with its buffer.
+    """
+    return np.asarray(variable.value).copy()
 
 
 def optimizer_config(optimizer):

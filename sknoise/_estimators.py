@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted
 
-from . import _data, _params
+from . import _data, _params, _saved_state
 from ._config import ACTIVATIONS, OPTIMIZERS, FitConfig
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, KWARGS
 from ._fit import fit_or_roll_back
@@ -304,7 +304,8 @@ class _NoisyMLPBase(BaseEstimator):
 
     # ------------------------------------------------------------------
     # Pickling: the network travels as a .keras archive, and is loaded
-    # into ``model_`` only when something reads it
+    # into ``model_`` only when something reads it; the private fitted
+    # objects travel as plain data (see ``_saved_state``)
     # ------------------------------------------------------------------
     def __getstate__(self):
         # A copy: on Python 3.11+ the inherited state is ``vars(self)`` itself.
@@ -316,14 +317,15 @@ class _NoisyMLPBase(BaseEstimator):
             state["model_"] = model_to_bytes(state["model_"])
         elif archive is not None:
             state["model_"] = archive
-        return state
+        return _saved_state.to_plain(state)
 
     def __setstate__(self, state):
         # Predictions need only ``_forward``, so the network (and Keras) is
         # loaded when training or reading ``model_`` asks for it.
-        # Files of earlier versions have the same layout.
+        # Files of earlier versions have the same layout, with the private
+        # objects as objects rather than plain data.
+        state = _saved_state.from_plain(state)
         if "model_" in state:
-            state = dict(state)
             state["_model_archive"] = state.pop("model_")
         super().__setstate__(state)
 
@@ -379,6 +381,17 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
     --------
     NoisyMLPRegressor : The regression counterpart.
     sklearn.neural_network.MLPClassifier : The noise-free MLP of scikit-learn.
+
+    Notes
+    -----
+    Unlike scikit-learn's MLP, ``fit`` and ``partial_fit`` refuse a target
+    with a single class: ``fit(X, ["spam"] * len(X))`` raises ``ValueError:
+    A classifier needs samples of at least 2 classes, but the data contains
+    only one class: 'spam'. scikit-learn's MLPClassifier fits such a target
+    and predicts that class everywhere; sknoise refuses it, as the network
+    would learn nothing. Check that the target and any split of it keep every
+    class (pass them all through `classes` to partial_fit), or predict the
+    one class with sklearn.dummy.DummyClassifier.``
 
     Examples
     --------

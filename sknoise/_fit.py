@@ -9,7 +9,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _data
-from ._backend import quiet_tensorflow
+from ._backend import quiet_tensorflow, variable_to_numpy
 from ._config import KeptState, Seeds, check_continuation, divergence_hints
 from ._fitted import fitted_attributes, is_fitted_state
 
@@ -36,7 +36,9 @@ def fit_or_roll_back(estimator, config, X, y, sample_weight, validation_data, *,
     ) and estimator.__sklearn_is_fitted__()
     if continuing:
         model = estimator.model_
-        saved = [v.numpy() for v in model.variables + model.optimizer.variables]
+        saved = [
+            variable_to_numpy(v) for v in model.variables + model.optimizer.variables
+        ]
     try:
         _train(estimator, config, X, y, sample_weight, validation_data,
                continuing=continuing, classes=classes)  # fmt: skip
@@ -173,7 +175,7 @@ def _plan(estimator, config, structure, data, *, fresh):
 def _check_converged(estimator, config, history, data):
     """Raise if training diverged, rather than keep a network of NaNs."""
     losses = np.asarray(history["loss"], dtype=float)
-    weights = estimator.model_.get_weights()
+    weights = [variable_to_numpy(v) for v in estimator.model_.weights]
     if np.isfinite(losses).all() and all(np.isfinite(w).all() for w in weights):
         return
     bad = np.flatnonzero(~np.isfinite(losses))

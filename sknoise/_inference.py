@@ -12,6 +12,7 @@ as a Keras model of built-in layers only, which loads anywhere Keras does.
 import numpy as np
 from scipy.special import erf
 
+from ._backend import variable_to_numpy
 from ._rows import pad_rows, round_up
 
 #: Rows per forward pass: bounds the memory of large predictions.
@@ -71,7 +72,7 @@ class InferenceNetwork:
         """Copy the inference computation out of an sknoise Keras model."""
         layers = []
         for layer in model.layers:
-            weights = layer.get_weights()
+            weights = [variable_to_numpy(weight) for weight in layer.weights]
             if hasattr(layer, "kernel"):
                 kernel, bias = weights[0], weights[1]
                 layers.append([kernel, bias, _activation_name(layer.activation)])

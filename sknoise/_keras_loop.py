@@ -15,7 +15,7 @@ import threading
 import numpy as np
 
 from . import _early_stopping
-from ._backend import import_keras, import_scikeras_wrappers
+from ._backend import import_keras, import_scikeras_wrappers, variable_to_numpy
 
 keras = import_keras()
 
@@ -116,7 +116,7 @@ class EarlyStoppingCallback(keras.callbacks.Callback):
         self.settings = settings
 
     def _trainable(self):
-        return [keras.ops.convert_to_numpy(v) for v in self.model.trainable_variables]
+        return [variable_to_numpy(v) for v in self.model.trainable_variables]
 
     def on_train_begin(self, logs=None):
         self.state = _early_stopping.init(self._trainable())
@@ -152,7 +152,7 @@ def train(plan):
     callbacks = list(config.callbacks)
     if config.early_stopping is not None:
         callbacks.append(EarlyStoppingCallback(config.early_stopping))
-    step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    step = int(variable_to_numpy(model.optimizer.iterations))
     if seed is not None and keras.backend.backend() != "tensorflow":
         # Last, so that the user's callbacks cannot draw between this
         # seeding and the shuffle.

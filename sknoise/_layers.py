@@ -11,7 +11,7 @@ Each layer's ``settings()`` names those variables by the field of
 assigns a fit's strengths without knowing the layers' attributes.
 """
 
-from ._backend import loaded_keras
+from ._backend import loaded_keras, variable_to_numpy
 from ._noise import perturb
 from ._random import uniform
 
@@ -30,6 +30,24 @@ def _scalar(layer, name, value):
     )
 
 
+class _ArrayStore:
+    """A weights store that Keras' ``save_own_variables`` fills with arrays.
+
+    Keras' layers put their variables in the store, whose conversion,
+    ``np.array(variable)``, makes NumPy 2 warn (see
+    :func:`~sknoise._backend.variable_to_numpy`); converted first, the same
+    values are saved silently.
+    """
+
+    def __init__(self, store):
+        self.store = store
+
+    def __setitem__(self, key, value):
+        if isinstance(value, keras.Variable):
+            value = variable_to_numpy(value)
+        self.store[key] = value
+
+
 class _KeepsSeedState:
     """Save and load the layer's generator counter with its variables.
 
@@ -41,9 +59,9 @@ class _KeepsSeedState:
     SEED_STATE = "seed_state"
 
     def save_own_variables(self, store):
-        super().save_own_variables(store)
+        super().save_own_variables(_ArrayStore(store))
         if hasattr(self, "seed_generator"):
-            store[self.SEED_STATE] = self.seed_generator.state
+            store[self.SEED_STATE] = variable_to_numpy(self.seed_generator.state)
 
     def load_own_variables(self, store):
         # Keras checks that the store holds exactly the layer's variables.
@@ -245,7 +263,7 @@ class Dense(_KeepsSeedState, keras.layers.Dense):
     def save_own_variables(self, store):
         super().save_own_variables(store)
         for variable in self.settings().values():
-            store[variable.name] = variable
+            store[variable.name] = variable_to_numpy(variable)
 
     def load_own_variables(self, store):
         super().load_own_variables(store)

@@ -31,9 +31,17 @@ class ClassifierTargetEncoder(TransformerMixin, BaseEstimator):
     def fit(self, y):
         self.classes_ = np.unique(y if self.classes is None else self.classes)
         if self.classes_.size < 2:
+            # scikit-learn's MLPClassifier fits such a target; the docs list
+            # this difference in these words (tests/test_validation.py).
             raise ValueError(
                 "A classifier needs samples of at least 2 classes, but the data "
-                f"contains only one class: {self.classes_[0]!r}."
+                f"contains only one class: {self.classes_[0].item()!r}. "
+                "scikit-learn's MLPClassifier fits such a target and predicts "
+                "that class everywhere; sknoise refuses it, as the network "
+                "would learn nothing. Check that the target and any split of it "
+                "keep every class (pass them all through `classes` to "
+                "partial_fit), or predict the one class with "
+                "sklearn.dummy.DummyClassifier."
             )
         self.n_classes_ = self.classes_.size
         binary = self.n_classes_ == 2

@@ -1,9 +1,12 @@
 """Saving and loading: every supported format, in this and a fresh process."""
 
+import ast
 import pickle
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import cloudpickle
 import joblib
@@ -84,52 +87,51 @@ def test_loading_in_a_fresh_process_gives_identical_probabilities(tmp_path, fmt)
 # ---------------------------------------------------------------------------
 # skops: loading that runs no pickle, only the types the user trusts
 # ---------------------------------------------------------------------------
-# The sknoise types a fitted estimator's file holds, as docs/how_to.rst lists
-# them: the estimator, its target encoder (Classifier, Multilabel or
-# Regressor), and the plain data of the network's structure, seeds and
-# NumPy inference weights.
-SKOPS_TRUSTED = {
-    NoisyMLPClassifier: [
-        "sknoise._config.KeptState",
-        "sknoise._config.NetworkStructure",
-        "sknoise._config.Seeds",
-        "sknoise._estimators.NoisyMLPClassifier",
-        "sknoise._inference.InferenceNetwork",
-        "sknoise._targets.ClassifierTargetEncoder",
-    ],
-    NoisyMLPRegressor: [
-        "sknoise._config.KeptState",
-        "sknoise._config.NetworkStructure",
-        "sknoise._config.Seeds",
-        "sknoise._estimators.NoisyMLPRegressor",
-        "sknoise._inference.InferenceNetwork",
-        "sknoise._targets.RegressorTargetEncoder",
-    ],
+DOCS = Path(__file__).parents[1]
+SKOPS_NAME = {
+    NoisyMLPClassifier: "sknoise._estimators.NoisyMLPClassifier",
+    NoisyMLPRegressor: "sknoise._estimators.NoisyMLPRegressor",
 }
 
 
-def test_skops_asks_to_trust_exactly_the_documented_types():
-    sio = pytest.importorskip("skops.io")
-    from pathlib import Path
+def documented_trusted_lists(path):
+    """The ``trusted=[...]`` lists of the skops examples in ``path``."""
+    lists = re.findall(r"trusted=(\[[^\]]*\])", path.read_text())
+    return [ast.literal_eval(found) for found in lists]
 
-    how_to = (Path(__file__).parents[1] / "docs" / "how_to.rst").read_text()
-    Y = np.c_[y, X[:, 1] > 0].astype(int)
-    fits = [
-        (NoisyMLPClassifier, y, SKOPS_TRUSTED[NoisyMLPClassifier]),
-        (NoisyMLPRegressor, X[:, 0], SKOPS_TRUSTED[NoisyMLPRegressor]),
-    ]
-    multilabel = [
-        name.replace("ClassifierTargetEncoder", "MultilabelTargetEncoder")
-        for name in SKOPS_TRUSTED[NoisyMLPClassifier]
-    ]
-    fits.append((NoisyMLPClassifier, Y, multilabel))
-    for Estimator, target, trusted in fits:
-        model = Estimator(nodes=4, epochs=2, random_state=0).fit(X, target)
-        data = sio.dumps(model)
-        assert sio.get_untrusted_types(data=data) == trusted
-        assert all(f'"{name}"' in how_to for name in trusted)
-        with pytest.raises(sio.exceptions.UntrustedTypesFoundException):
-            sio.loads(data)
+
+@pytest.mark.parametrize("page", ["docs/how_to.rst", "README.md"])
+def test_the_documented_trusted_lists_name_only_the_estimators(page):
+    documented = documented_trusted_lists(DOCS / page)
+    assert sorted(documented) == sorted([name] for name in SKOPS_NAME.values())
+
+
+Y_MULTILABEL = np.c_[y, X[:, 1] > 0].astype(int)
+Y_MULTICLASS = np.digitize(X[:, 0], [-0.5, 0.5])
+SKOPS_FITS = {
+    "binary-compiled": (NoisyMLPClassifier, y, "compiled"),
+    "binary-keras": (NoisyMLPClassifier, y, "keras"),
+    "multiclass-compiled": (NoisyMLPClassifier, Y_MULTICLASS, "compiled"),
+    "multilabel-keras": (NoisyMLPClassifier, Y_MULTILABEL, "keras"),
+    "regressor-compiled": (NoisyMLPRegressor, X[:, 0], "compiled"),
+    "regressor-keras": (NoisyMLPRegressor, X[:, :2], "keras"),
+}
+
+
+@pytest.mark.parametrize("fit", list(SKOPS_FITS))
+def test_skops_asks_to_trust_only_the_estimator(fit):
+    sio = pytest.importorskip("skops.io")
+    Estimator, target, loop = SKOPS_FITS[fit]
+    model = Estimator(nodes=4, epochs=2, training_loop=loop, random_state=0)
+    data = sio.dumps(model.fit(X, target))
+    assert sio.get_untrusted_types(data=data) == [SKOPS_NAME[Estimator]]
+    with pytest.raises(sio.exceptions.UntrustedTypesFoundException):
+        sio.loads(data)
+    loaded = sio.loads(data, trusted=[SKOPS_NAME[Estimator]])
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    # Loaded, the private state is the same objects again: a second save
+    # writes what the first did.
+    assert sio.get_untrusted_types(data=sio.dumps(loaded)) == [SKOPS_NAME[Estimator]]
 
 
 def test_skops_round_trip_in_a_fresh_process_predicts_identically(tmp_path):
@@ -142,7 +144,7 @@ def test_skops_round_trip_in_a_fresh_process_predicts_identically(tmp_path):
         import sys
         import numpy as np
         import skops.io as sio
-        model = sio.load(sys.argv[1], trusted={SKOPS_TRUSTED[NoisyMLPClassifier]!r})
+        model = sio.load(sys.argv[1], trusted=[{SKOPS_NAME[NoisyMLPClassifier]!r}])
         np.save(sys.argv[3], model.predict_proba(np.load(sys.argv[2])))
         """
     )
@@ -154,7 +156,49 @@ def test_skops_loaded_model_keeps_training():
     clf = NoisyMLPClassifier(nodes=8, epochs=5, warm_start=True, random_state=0)
     clf.fit(X, y)
     data = sio.dumps(clf)
-    restored = sio.loads(data, trusted=SKOPS_TRUSTED[NoisyMLPClassifier])
+    restored = sio.loads(data, trusted=[SKOPS_NAME[NoisyMLPClassifier]])
     restored.fit(X, y)
     assert restored.n_iter_ == 10
     assert len(restored.history_["loss"]) == 10
+
+
+# skops files written by the code of commit 3258522, before the private state
+# was saved as plain data (TensorFlow backend; the data and the predictions
+# then in the .npz): they name sknoise's private types, and still load.
+PREVIOUS_SKOPS = DOCS / "tests" / "data"
+PREVIOUS_TRUSTED = [
+    "sknoise._config.KeptState",
+    "sknoise._config.NetworkStructure",
+    "sknoise._config.Seeds",
+    "sknoise._inference.InferenceNetwork",
+]
+
+
+@pytest.mark.parametrize(
+    "Estimator, encoder",
+    [
+        (NoisyMLPClassifier, "sknoise._targets.ClassifierTargetEncoder"),
+        (NoisyMLPRegressor, "sknoise._targets.RegressorTargetEncoder"),
+    ],
+)
+def test_a_skops_file_with_the_private_types_still_loads(Estimator, encoder):
+    sio = pytest.importorskip("skops.io")
+    kind = "classifier" if Estimator is NoisyMLPClassifier else "regressor"
+    path = PREVIOUS_SKOPS / f"{kind}_0.1.0.dev0_3258522.skops"
+    expected = np.load(PREVIOUS_SKOPS / "skops_expected_0.1.0.dev0_3258522.npz")
+    trusted = sorted([*PREVIOUS_TRUSTED, SKOPS_NAME[Estimator], encoder])
+    assert sio.get_untrusted_types(file=path) == trusted
+    model = sio.load(path, trusted=trusted)
+    if kind == "classifier":
+        np.testing.assert_array_equal(
+            model.predict_proba(expected["X"]), expected["proba"]
+        )
+        target = expected["y"]
+    else:
+        np.testing.assert_array_equal(model.predict(expected["X"]), expected["predict"])
+        target = expected["y_reg"]
+    # Saved again, it asks to trust the estimator alone.
+    assert sio.get_untrusted_types(data=sio.dumps(model)) == [SKOPS_NAME[Estimator]]
+    # warm_start=True: the continued fit checks the kept structure and seeds.
+    model.fit(expected["X"], target)
+    assert model.n_iter_ == 10

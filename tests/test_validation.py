@@ -1,5 +1,7 @@
 """Bad input and bad parameters get clear errors, never a Keras traceback."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -39,9 +41,28 @@ def test_bad_X_is_rejected_in_fit(Estimator, X_bad, error, match):
         Estimator(**FAST).fit(X_bad, y_bad)
 
 
-def test_single_class_is_rejected():
-    with pytest.raises(ValueError, match="only one class"):
-        NoisyMLPClassifier(**FAST).fit(X, np.zeros(20))
+def _one_line(text):
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize(
+    "fit",
+    [
+        lambda clf: clf.fit(X, ["spam"] * 20),
+        lambda clf: clf.partial_fit(X, ["spam"] * 20, classes=["spam"]),
+    ],
+    ids=["fit", "partial_fit"],
+)
+def test_a_single_class_is_rejected_with_the_documented_message(fit):
+    # scikit-learn's MLPClassifier fits one class (and predicts it
+    # everywhere); sknoise refuses, and the docs say so in these words.
+    with pytest.raises(ValueError, match="only one class") as error:
+        fit(NoisyMLPClassifier(**FAST))
+    message = _one_line(str(error.value))
+    assert "DummyClassifier" in message
+    how_to = Path(__file__).parents[1] / "docs" / "how_to.rst"
+    assert message in _one_line(how_to.read_text())
+    assert message in _one_line(NoisyMLPClassifier.__doc__)
 
 
 def test_continuous_target_is_rejected_by_the_classifier():
