@@ -115,15 +115,32 @@ class OptimizerSpec(NamedTuple):
         """What a continued fit keeps: the optimizer's kind, configuration
         and routed settings (its state depends on them), by parameter name.
         The learning rate is a value: a continued fit may change it."""
+        return self._settings(traced=False)
+
+    def traced_settings(self):
+        """What the compiled training step depends on, the compiled loop's
+        key: the kept settings, an instance's class by its full path and
+        its learning-rate schedule if it has one (a float rate is a
+        variable's value, which the step reads, not a traced constant)."""
+        return self._settings(traced=True)
+
+    def _settings(self, *, traced):
         if isinstance(self.optimizer, str):
             kind = self.optimizer
         elif isinstance(self.optimizer, type):
             kind = f"{self.optimizer.__module__}.{self.optimizer.__qualname__}"
         else:
+            cls = type(self.optimizer)
             config = optimizer_config(self.optimizer)
             config.pop("name", None)
-            config.pop("learning_rate", None)
-            kind = f"{type(self.optimizer).__qualname__}({config!r})"
+            rate = config.pop("learning_rate", None)
+            if traced and not isinstance(rate, float | None):
+                config["learning_rate"] = rate
+            # Saved files hold the kept kind: it keeps its short name.
+            name = (
+                f"{cls.__module__}.{cls.__qualname__}" if traced else cls.__qualname__
+            )
+            kind = f"{name}({config!r})"
         routed = {f"optimizer__{key}": value for key, value in self.routed.items()}
         return {"optimizer": kind, **routed}
 

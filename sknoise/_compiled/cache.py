@@ -54,7 +54,7 @@ class TrainingSignature:
     structure : NetworkStructure
         The network's structure (not its values).
     optimizer : str
-        The optimizer's class and configuration, learning rate excepted.
+        The optimizer's traced settings (``OptimizerSpec.traced_settings``).
     loss, metric : str or None
         Keras names of the per-sample loss and metric functions.
     n_rows, n_features : int
@@ -96,30 +96,20 @@ class TrainingSignature:
         return keys + ["val_" + key for key in keys] * bool(self.n_validation)
 
 
-def optimizer_signature(optimizer):
-    """The optimizer's static configuration, as a hashable string.
-
-    The learning rate is left out when it is a float: Keras keeps it in a
-    variable, so its value does not reach the traced computation.
-    """
-    config = optimizer.get_config()
-    config.pop("name", None)
-    if isinstance(config.get("learning_rate"), float):
-        config.pop("learning_rate")
-    return f"{type(optimizer).__module__}.{type(optimizer).__qualname__}{config!r}"
-
-
 def signature_of(plan):
     """The training signature of a :class:`~sknoise._fit.TrainingPlan`: the
     compiled loop's cache key."""
-    model, config, encoder, data = plan.model, plan.config, plan.encoder, plan.data
+    config, encoder, data = plan.config, plan.encoder, plan.data
     n_samples = data.x.shape[0]
     n_rows = padded_rows(n_samples, config.batch_size)
     n_validation = 0 if data.validation is None else len(data.validation[0])
     stopping = config.early_stopping
     return TrainingSignature(
         structure=plan.structure,
-        optimizer=optimizer_signature(model.optimizer),
+        # From the settings, not from the optimizer's get_config(): on JAX
+        # that converts the learning-rate variable with np.array, which
+        # NumPy 2 warns about.
+        optimizer=repr(config.optimizer.traced_settings()),
         loss=encoder.loss_,
         metric=encoder.metric_,
         n_rows=n_rows,

@@ -4,7 +4,7 @@ import numpy as np
 
 from .. import _early_stopping
 from .._backend import import_keras
-from .._network import build_network
+from .._network import build_network, make_optimizer
 from .._progress import Progress
 from .._rows import pad_rows
 from .cache import loop_cache, signature_of
@@ -43,7 +43,7 @@ def train(plan):
         # The loop's private network: its structure and optimizer
         # configuration matter, its values do not (it is given the trained
         # network's at each call).
-        optimizer = type(model.optimizer).from_config(model.optimizer.get_config())
+        optimizer = make_optimizer(config.optimizer)
         return build_network(
             plan.structure,
             plan.strengths,
