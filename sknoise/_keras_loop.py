@@ -175,4 +175,15 @@ def train(plan):
             sample_weight=data.sample_weight,
             validation_data=data.validation,
         )
-    return {key: list(values) for key, values in engine.history_.items()}
+    logs = {key: list(values) for key, values in engine.history_.items()}
+    # Keras logs into a History callback the user passed, if any, and never
+    # clears its logs: keep this call's epochs only.
+    history = next(
+        (c for c in callbacks if isinstance(c, keras.callbacks.History)), None
+    )
+    if history is not None:
+        logs = {
+            key: values[len(values) - len(history.epoch) :]
+            for key, values in logs.items()
+        }
+    return logs

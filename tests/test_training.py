@@ -301,6 +301,18 @@ def test_callbacks_fall_back_to_the_keras_loop(circles):
     assert clf.n_iter_ == FAST["epochs"]
 
 
+def test_a_users_history_callback_does_not_add_up_across_fits(circles):
+    # Keras reuses a History callback it is given and never clears it.
+    X, y, _, _ = circles
+    params = {**FAST, "epochs": 2, "warm_start": True, "random_state": 0}
+    clf = NoisyMLPClassifier(**params, callbacks=[keras.callbacks.History()])
+    clf.fit(X, y)
+    clf.partial_fit(X, y)
+    clf.fit(X, y)
+    assert clf.n_iter_ == 5
+    assert len(clf.history_["loss"]) == len(clf.loss_curve_) == 5
+
+
 def test_a_single_callback_instance_is_accepted(circles):
     X, y, _, _ = circles
     history = keras.callbacks.History()
