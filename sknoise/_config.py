@@ -291,11 +291,11 @@ class FitConfig:
             max_norm=self.max_norm,
         )
 
-    def strengths(self, n_rows):
-        """The setting variables' values for training on ``n_rows`` rows."""
+    def strengths(self, n_samples):
+        """The setting variables' values for training on ``n_samples`` samples."""
         # scikit-learn's MLP divides its L2 term by the rows of the batch;
         # the L1 term follows the same convention.
-        batch = min(self.batch_size, n_rows)
+        batch = min(self.batch_size, n_samples)
         return Strengths(
             noise=self.noise_amount,
             dropout=self.dropout,

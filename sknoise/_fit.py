@@ -150,7 +150,7 @@ def _plan(estimator, config, structure, data, *, fresh):
     and learning rate it trains with."""
     from ._network import apply_settings, build_network, make_optimizer
 
-    strengths = config.strengths(n_rows=len(data.x))
+    strengths = config.strengths(n_samples=len(data.x))
     if fresh:
         estimator.model_ = build_network(
             structure,

@@ -87,7 +87,7 @@ class InferenceNetwork:
         return self.layers[0][0].dtype
 
     def __call__(self, X):
-        """Outputs for the float32 array ``X`` of shape (n_rows, n_features)."""
+        """Outputs for the float32 array ``X`` of shape (n_samples, n_features)."""
         outputs = []
         for start in range(0, X.shape[0], CHUNK_ROWS):
             chunk = X[start : start + CHUNK_ROWS]
