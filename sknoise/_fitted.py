@@ -38,7 +38,7 @@ def record_fit(estimator, config, history, data):
     }
     estimator.history_ = history_
     estimator.n_iter_ += len(history["loss"])
-    estimator.t_ += len(history["loss"]) * len(data.x)
+    estimator.t_ += len(history["loss"]) * data.x.shape[0]
     estimator.loss_curve_ = list(history_["loss"])
     output = estimator.target_encoder_.output_activation_
     estimator.out_activation_ = SKLEARN_ACTIVATION[output]
