@@ -68,6 +68,12 @@ class NetworkStructure:
     dropout: bool = dataclasses.field(metadata={"parameter": "dropout"})
     penalised: bool = dataclasses.field(metadata={"parameter": "alpha or l1"})
     max_norm: float | None = dataclasses.field(metadata={"parameter": "max_norm"})
+    #: Whether the network takes sparse X's padded (column, value) pairs
+    #: rather than dense rows; defaulted, as files saved before it existed
+    #: hold dense networks.
+    sparse_input: bool = dataclasses.field(
+        default=False, metadata={"parameter": "sparse X"}
+    )
 
 
 class Strengths(NamedTuple):
@@ -275,20 +281,32 @@ class FitConfig:
             verbose=estimator.verbose,
         )
 
-    def structure(self, n_features, encoder):
-        """The network this fit needs, for data of ``n_features`` and targets
-        encoded by ``encoder``."""
+    def structure(self, n_features, encoder, *, sparse_input=False):
+        """The network this fit needs, for data of ``n_features`` (sparse if
+        ``sparse_input``) and targets encoded by ``encoder``."""
+        noise_sites = self.noise_sites if self.noise_amount > 0 else ()
+        if sparse_input and "input" in noise_sites and self.noise_type == "gaussian":
+            raise ValueError(
+                f"The 'noise_site' parameter of {self.estimator_name} cannot "
+                "include 'input' with sparse X and noise_type='gaussian': "
+                "additive noise on every feature would make all the zeros of "
+                "X non-zero, a dense matrix. Pass X dense, use "
+                "noise_type='multiplicative' (x * (1 + noise) moves only the "
+                "stored entries, as it would on dense X), or choose another "
+                "noise_site."
+            )
         return NetworkStructure(
             n_features=n_features,
             n_outputs=encoder.n_outputs_,
             nodes=self.nodes,
             activation=self.activation,
             output_activation=encoder.output_activation_,
-            noise_sites=self.noise_sites if self.noise_amount > 0 else (),
+            noise_sites=noise_sites,
             noise_type=self.noise_type,
             dropout=self.dropout > 0,
             penalised=self.alpha > 0 or self.l1 > 0,
             max_norm=self.max_norm,
+            sparse_input=sparse_input,
         )
 
     def strengths(self, n_samples):

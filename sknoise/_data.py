@@ -9,6 +9,7 @@ the functions here do the rest.
 from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import validate_data
@@ -19,11 +20,12 @@ from ._targets import MultilabelTargetEncoder
 
 
 class TrainingData(NamedTuple):
-    """A fit's training data, as the network takes them: float features,
-    encoded targets, per-sample weights (or None) and the encoded
-    validation pair (or None)."""
+    """A fit's training data, as the network takes them: float features
+    (an array, or a scipy CSR or CSC matrix: each loop converts sparse
+    features to its network's inputs), encoded targets, per-sample weights
+    (or None) and the encoded validation pair (or None)."""
 
-    x: np.ndarray
+    x: np.ndarray | sp.sparray | sp.spmatrix
     y: np.ndarray
     sample_weight: np.ndarray | None
     validation: tuple | None
@@ -33,15 +35,15 @@ def check_inputs(estimator, X, y=None, *, reset=False, dtype=None):
     """Check X (and y) the scikit-learn way; set or check feature counts.
 
     X is converted to ``dtype``, by default Keras' float type, which a fit
-    trains in.
+    trains in. Sparse X stays sparse, as CSR or CSC (other formats are
+    converted to CSR): training and predictions never densify it.
     """
     if dtype is None:
         dtype = np.dtype(import_keras().backend.floatx())
+    checks = {"reset": reset, "dtype": dtype, "accept_sparse": ("csr", "csc")}
     if y is None:
-        return validate_data(estimator, X, reset=reset, dtype=dtype), None
-    X, y = validate_data(
-        estimator, X, y, reset=reset, dtype=dtype, **estimator._target_validation(y)
-    )
+        return validate_data(estimator, X, **checks), None
+    X, y = validate_data(estimator, X, y, **checks, **estimator._target_validation(y))
     estimator._check_targets(y)
     return X, y
 
@@ -80,7 +82,8 @@ def class_weighted(estimator, X, y_encoded, sample_weight):
 
 
 def training_data(estimator, X, y, sample_weight, validation_data):
-    """The encoded targets, weights and validation data of a fit."""
+    """The encoded targets, weights and validation data of a fit; the
+    validation features in the kind, sparse or dense, of ``X``."""
     y_encoded = estimator.target_encoder_.transform(y)
     sample_weight = estimator._weight_samples(X, y_encoded, sample_weight)
     if sample_weight is not None and not sample_weight.any():
@@ -90,6 +93,7 @@ def training_data(estimator, X, y, sample_weight, validation_data):
         )
     if validation_data is not None:
         validation_data = _encode_validation_data(estimator, validation_data)
+        validation_data = (_like(validation_data[0], X), validation_data[1])
     return TrainingData(X, y_encoded, sample_weight, validation_data)
 
 
@@ -103,6 +107,18 @@ def _encode_validation_data(estimator, validation_data):
         ) from None
     X_val, y_val = check_inputs(estimator, X_val, y_val, reset=False)
     return X_val, estimator.target_encoder_.transform(y_val)
+
+
+def _like(X_val, X):
+    """``X_val`` sparse if ``X`` is, else dense: the network takes one kind.
+
+    Sparse validation data of a dense fit are densified: a fit that holds
+    its training data dense can hold its (usually smaller) validation data
+    dense too.
+    """
+    if sp.issparse(X):
+        return X_val if sp.issparse(X_val) else sp.csr_matrix(X_val)
+    return X_val.toarray() if sp.issparse(X_val) else X_val
 
 
 def hold_out(data, validation_fraction, *, seed, stratify):

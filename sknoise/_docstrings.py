@@ -37,6 +37,8 @@ COMMON_PARAMETERS = """\
         - ``None``: nowhere.
 
         Noise is active in training only; predictions are deterministic.
+        With sparse X, "input" needs ``noise_type="multiplicative"``, which
+        moves only the stored entries (additive noise would densify X).
         "gradients" and "labels" act on the training step and need the
         compiled training loop (see ``training_loop``).
     noise_type : {"gaussian", "multiplicative"}, default="gaussian"

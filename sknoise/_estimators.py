@@ -179,7 +179,7 @@ class _NoisyMLPBase(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         tags.input_tags.allow_nan = False
         return tags
 
@@ -196,8 +196,9 @@ class _NoisyMLPBase(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data. Sparse matrices are not supported.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Sparse CSR or CSC data are trained on without
+            being densified (other sparse formats are converted to CSR).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -240,8 +241,8 @@ class _NoisyMLPBase(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data, dense or sparse whatever the training data were.
 
         Returns
         -------
@@ -499,8 +500,8 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data: dense if the first call's was, else sparse.
         y : array-like of shape (n_samples,)
             Class labels.
         classes : array-like of shape (n_classes,), default=None
@@ -542,8 +543,8 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data, dense or sparse whatever the training data were.
 
         Returns
         -------
@@ -559,8 +560,8 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data, dense or sparse whatever the training data were.
 
         Returns
         -------
@@ -643,8 +644,8 @@ class NoisyMLPRegressor(RegressorMixin, _NoisyMLPBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data: dense if the first call's was, else sparse.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values.
         sample_weight : array-like of shape (n_samples,), default=None

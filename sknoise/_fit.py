@@ -7,6 +7,7 @@ record them -- and undo all of it if any step raises.
 from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 
 from . import _data
 from ._backend import quiet_tensorflow, variable_to_numpy
@@ -68,7 +69,8 @@ def _train(estimator, config, X, y, sample_weight, validation_data, *,
     else:
         encoder = estimator._target_encoder(classes, y).fit(y)
     kept = KeptState(
-        config.structure(X.shape[1], encoder), config.optimizer.kept_settings()
+        config.structure(X.shape[1], encoder, sparse_input=sp.issparse(X)),
+        config.optimizer.kept_settings(),
     )
     if continuing:
         check_continuation(estimator._kept, kept)
@@ -150,7 +152,7 @@ def _plan(estimator, config, structure, data, *, fresh):
     and learning rate it trains with."""
     from ._network import apply_settings, build_network, make_optimizer
 
-    strengths = config.strengths(n_samples=len(data.x))
+    strengths = config.strengths(n_samples=data.x.shape[0])
     if fresh:
         estimator.model_ = build_network(
             structure,
@@ -182,7 +184,7 @@ def _check_converged(estimator, config, history, data):
     when = f" (first at epoch {bad[0] + 1})" if bad.size else ""
     hints = divergence_hints(
         config,
-        largest_feature=float(np.abs(data.x).max()),
+        largest_feature=float(abs(data.x).max()),  # sparse X too
         largest_weight=(
             0.0 if data.sample_weight is None else float(data.sample_weight.max())
         ),

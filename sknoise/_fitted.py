@@ -43,7 +43,7 @@ def fitted_attributes(estimator, config, history, data):
     attributes = {
         "history_": history_,
         "n_iter_": estimator.n_iter_ + n_epochs,
-        "t_": estimator.t_ + n_epochs * len(data.x),
+        "t_": estimator.t_ + n_epochs * data.x.shape[0],
         "loss_curve_": loss_curve,
         "out_activation_": SKLEARN_ACTIVATION[output],
         "_forward": InferenceNetwork.from_model(estimator.model_),

@@ -10,6 +10,7 @@ as a Keras model of built-in layers only, which loads anywhere Keras does.
 """
 
 import numpy as np
+from scipy.sparse import issparse
 from scipy.special import erf
 
 from ._backend import variable_to_numpy
@@ -87,14 +88,23 @@ class InferenceNetwork:
         return self.layers[0][0].dtype
 
     def __call__(self, X):
-        """Outputs for the float32 array ``X`` of shape (n_samples, n_features)."""
+        """Outputs for ``X`` of shape (n_samples, n_features): a float32 array,
+        or a scipy CSR or CSC matrix, never densified."""
         outputs = []
         for start in range(0, X.shape[0], CHUNK_ROWS):
             chunk = X[start : start + CHUNK_ROWS]
-            x = pad_rows(chunk, round_up(len(chunk), ROW_BLOCK))
-            for kernel, bias, activation in self.layers:
+            n_rows = chunk.shape[0]
+            layers = self.layers
+            if issparse(chunk):
+                # SciPy's sparse product computes each row on its own, so
+                # the rows need no padding; the dense layers after it do.
+                kernel, bias, activation = layers[0]
+                chunk = ACTIVATIONS[activation](chunk @ kernel + bias)
+                layers = layers[1:]
+            x = pad_rows(chunk, round_up(n_rows, ROW_BLOCK))
+            for kernel, bias, activation in layers:
                 x = ACTIVATIONS[activation](x @ kernel + bias)
-            outputs.append(x[: len(chunk)])
+            outputs.append(x[:n_rows])
         return np.concatenate(outputs, axis=0)
 
     def to_keras(self):

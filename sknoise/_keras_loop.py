@@ -13,9 +13,12 @@ import random
 import threading
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn.preprocessing import FunctionTransformer
 
 from . import _early_stopping
 from ._backend import import_keras, import_scikeras_wrappers, variable_to_numpy
+from ._rows import entry_width, padded_entries
 
 keras = import_keras()
 
@@ -141,6 +144,46 @@ class EarlyStoppingCallback(keras.callbacks.Callback):
             variable.assign(value)
 
 
+def _packed(pairs):
+    """A sparse network's padded pairs as one (n_rows, 2, width) float64
+    array, which scikeras validates and slices as it does X (float64 holds
+    every int32 column index exactly); :func:`_unpacked` undoes it."""
+    return np.stack([pairs["index"], pairs["value"]], axis=1).astype(np.float64)
+
+
+def _unpacked(packed):
+    return {
+        "index": packed[:, 0].astype(np.int32),
+        "value": packed[:, 1].astype(import_keras().backend.floatx()),
+    }
+
+
+def _sparse_engine(wrappers):
+    """scikeras' wrapper for a sparse network: the X it is given is
+    :func:`_packed`, its feature encoder hands Keras the pairs."""
+
+    class PairInputWrapper(wrappers.BaseWrapper):
+        @property
+        def feature_encoder(self):
+            return FunctionTransformer(_unpacked)
+
+    return PairInputWrapper
+
+
+def _keras_inputs(data):
+    """Training X as scikeras takes it, and the validation pair as Keras'
+    fit does: sparse features as the padded pairs of one width."""
+    if not sp.issparse(data.x):
+        return data.x, data.validation
+    parts = [data.x] + ([] if data.validation is None else [data.validation[0]])
+    width = entry_width(*parts)
+    x = _packed(padded_entries(data.x, data.x.shape[0], width))
+    if data.validation is None:
+        return x, None
+    x_val, y_val = data.validation
+    return x, (padded_entries(x_val, x_val.shape[0], width), y_val)
+
+
 def train(plan):
     """Run ``plan.config.epochs`` epochs of Keras' fit on ``plan.model``, in
     place, shuffled from ``plan.seeds.layers``.
@@ -160,7 +203,11 @@ def train(plan):
     # No random_state for scikeras: its seeding context switches on
     # TensorFlow's global op determinism, which made fits fail at random
     # ("Random ops require a seed"); ``_seeded`` seeds the fit instead.
-    engine = import_scikeras_wrappers().BaseWrapper(
+    wrappers = import_scikeras_wrappers()
+    engine_type = (
+        _sparse_engine(wrappers) if sp.issparse(data.x) else wrappers.BaseWrapper
+    )
+    engine = engine_type(
         model=model,
         batch_size=config.batch_size,
         verbose=config.verbose,
@@ -168,12 +215,10 @@ def train(plan):
         epochs=config.epochs,
         **config.keras_fit_params,
     )
+    x, validation = _keras_inputs(data)
     with _seeded(seed, step):
         engine.fit(
-            data.x,
-            data.y,
-            sample_weight=data.sample_weight,
-            validation_data=data.validation,
+            x, data.y, sample_weight=data.sample_weight, validation_data=validation
         )
     logs = {key: list(values) for key, values in engine.history_.items()}
     # Keras logs into a History callback the user passed, if any, and never

@@ -71,6 +71,34 @@ class _KeepsSeedState:
             self.seed_generator.state.assign(store[self.SEED_STATE])
 
 
+def _gather_rows(kernel, index):
+    """``kernel[index]``, whose gradient is a dense scatter-add on every
+    backend.
+
+    TensorFlow's gradient of a gather is IndexedSlices, the rows gathered,
+    repeats included, which Keras' optimizers apply as sparse updates: the
+    moments of rows not gathered are not decayed, and a row gathered twice
+    has its moments updated twice. Summed into a dense gradient first, a
+    step is the one dense input gets (JAX's gradient of a gather is dense).
+    """
+    if keras.backend.backend() != "tensorflow":
+        return ops.take(kernel, index, axis=0)
+    import tensorflow as tf
+
+    @tf.custom_gradient
+    def gather(kernel):
+        def dense_gradient(upstream):
+            return tf.math.unsorted_segment_sum(
+                tf.reshape(upstream, (-1, kernel.shape[-1])),
+                tf.reshape(index, (-1,)),
+                tf.shape(kernel)[0],
+            )
+
+        return tf.gather(kernel, index), dense_gradient
+
+    return gather(tf.convert_to_tensor(kernel))
+
+
 @keras.saving.register_keras_serializable(package="sknoise")
 class GaussianNoise(_KeepsSeedState, keras.layers.Layer):
     """Apply Gaussian noise during training; the identity otherwise.
@@ -186,6 +214,13 @@ class Dense(_KeepsSeedState, keras.layers.Dense):
         The bias is not penalised.
     seed : int or None, default=None
         Seed of the weight noise.
+    sparse_features : int or None, default=None
+        For sparse inputs, their number of features: the layer then takes
+        the pair ``[index, value]`` of :func:`sknoise._rows.padded_entries`
+        and computes ``sum_k value[:, k] * kernel[index[:, k]] + bias``, the
+        dense product with the rows of the kernel that the stored entries
+        select (an embedding bag: its gradient is a scatter-add), at a cost
+        of the entries, not of the features. None: dense inputs.
     **kwargs
         Passed to ``keras.layers.Dense`` (``activation``, initialisers,
         ``kernel_constraint``, ``name`` ...).
@@ -199,9 +234,13 @@ class Dense(_KeepsSeedState, keras.layers.Dense):
         l2=0.0,
         l1=0.0,
         seed=None,
+        sparse_features=None,
         **kwargs,
     ):
         super().__init__(units, **kwargs)
+        self.sparse_features = sparse_features
+        if sparse_features is not None:
+            self.input_spec = None  # Keras' Dense expects one input, not a pair
         self.initial_weight_noise = float(weight_noise)
         self.noise_type = noise_type
         self.initial_l2 = float(l2)
@@ -216,7 +255,29 @@ class Dense(_KeepsSeedState, keras.layers.Dense):
         return self.initial_l2 > 0 or self.initial_l1 > 0
 
     def build(self, input_shape):
-        super().build(input_shape)
+        if self.sparse_features is None:
+            super().build(input_shape)
+        else:
+            # Keras' Dense reads the kernel's rows off the input's last
+            # axis, here the entries of a row: create the variables as it
+            # does (same order, so the same initial values as a dense
+            # network's), for sparse_features rows.
+            self._kernel = self.add_weight(
+                name="kernel",
+                shape=(self.sparse_features, self.units),
+                initializer=self.kernel_initializer,
+                regularizer=self.kernel_regularizer,
+                constraint=self.kernel_constraint,
+            )
+            self.bias = None
+            if self.use_bias:
+                self.bias = self.add_weight(
+                    name="bias",
+                    shape=(self.units,),
+                    initializer=self.bias_initializer,
+                    regularizer=self.bias_regularizer,
+                    constraint=self.bias_constraint,
+                )
         # Variables only for what is switched on: the rest costs nothing.
         if self.initial_weight_noise > 0:
             self.weight_noise = _scalar(self, "weight_noise", self.initial_weight_noise)
@@ -239,12 +300,22 @@ class Dense(_KeepsSeedState, keras.layers.Dense):
                 bias = perturb(
                     bias, self.weight_noise, self.seed_generator.next(), self.noise_type
                 )
-        outputs = ops.matmul(inputs, kernel)
+        if self.sparse_features is None:
+            outputs = ops.matmul(inputs, kernel)
+        else:
+            index, value = inputs
+            rows = _gather_rows(kernel, index)  # (batch, entries, units)
+            outputs = ops.einsum("be,beu->bu", ops.cast(value, kernel.dtype), rows)
         if bias is not None:
             outputs = ops.add(outputs, bias)
         if self.activation is not None:
             outputs = self.activation(outputs)
         return outputs
+
+    def compute_output_shape(self, input_shape):
+        if self.sparse_features is None:
+            return super().compute_output_shape(input_shape)
+        return (input_shape[0][0], self.units)
 
     def settings(self):
         """The setting variables, by the ``Strengths`` field that sets them.
@@ -278,4 +349,10 @@ class Dense(_KeepsSeedState, keras.layers.Dense):
             "l2": self.initial_l2,
             "l1": self.initial_l1,
             "seed": self.seed,
+            # Only when set: a dense layer's configuration is as before.
+            **(
+                {}
+                if self.sparse_features is None
+                else {"sparse_features": self.sparse_features}
+            ),
         }

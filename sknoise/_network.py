@@ -42,23 +42,47 @@ def build_network(structure, strengths, *, encoder, optimizer, seed=None):
         ``hidden_noise_<i>``, ``activation_<i>``, ``activation_noise_<i>``,
         ``dropout_<i>`` and ``output``, with ``i`` counting hidden layers
         from 1. With weight noise, the Dense layers carry it themselves.
+        A network for sparse X (``structure.sparse_input``) takes the dict
+        ``{"index", "value"}`` of :func:`sknoise._rows.padded_entries`; its
+        ``hidden_1`` holds the same kernel as a dense network's.
     """
     keras = import_keras()
     make = _LayerMaker(structure, strengths, seed)
     sites = structure.noise_sites
-    inputs = keras.Input(shape=(structure.n_features,), name="features")
-    x = inputs
-    if "input" in sites:
-        x = make.noise("input_noise")(x)
+    if structure.sparse_input:
+        inputs = {
+            "index": keras.Input(shape=(None,), dtype="int32", name="index"),
+            "value": keras.Input(shape=(None,), name="value"),
+        }
+        value = inputs["value"]
+        if "input" in sites:
+            # Multiplicative only (FitConfig.structure): the zeros that are
+            # not stored stay zero, so the stored values are all it moves.
+            value = make.noise("input_noise")(value)
+        x = [inputs["index"], value]
+    else:
+        inputs = keras.Input(shape=(structure.n_features,), name="features")
+        x = inputs
+        if "input" in sites:
+            x = make.noise("input_noise")(x)
     for i, width in enumerate(structure.nodes, start=1):
+        # The first layer of a sparse network takes the padded pairs.
+        sparse_features = (
+            structure.n_features if i == 1 and structure.sparse_input else None
+        )
         if "hidden" in sites:
             # Noise on the pre-activation: the activation must be a layer of
             # its own so that the noise can sit between it and the Dense.
-            x = make.dense(width, f"hidden_{i}")(x)
+            x = make.dense(width, f"hidden_{i}", sparse_features=sparse_features)(x)
             x = make.noise(f"hidden_noise_{i}")(x)
             x = keras.layers.Activation(structure.activation, name=f"activation_{i}")(x)
         else:
-            x = make.dense(width, f"hidden_{i}", structure.activation)(x)
+            x = make.dense(
+                width,
+                f"hidden_{i}",
+                structure.activation,
+                sparse_features=sparse_features,
+            )(x)
         if "activation" in sites:
             x = make.noise(f"activation_noise_{i}")(x)
         if structure.dropout:
@@ -85,7 +109,7 @@ class _LayerMaker:
     def next_seed(self):
         return None if self.seed is None else int(self.rng.integers(2**31 - 1))
 
-    def dense(self, units, name, activation=None):
+    def dense(self, units, name, activation=None, sparse_features=None):
         keras = import_keras()
         structure, strengths = self.structure, self.strengths
         weight_noise = strengths.noise if "weights" in structure.noise_sites else 0.0
@@ -104,6 +128,7 @@ class _LayerMaker:
             # Drawn only when used, so that networks without weight noise
             # keep the seeds (and the results) they had before it existed.
             seed=self.next_seed() if weight_noise else None,
+            sparse_features=sparse_features,
             name=name,
         )
 

@@ -23,6 +23,7 @@ from benchmarks import (
     noise_sites,
     progress,
     regularizers,
+    sparse,
     speed,
 )
 
@@ -279,6 +280,7 @@ SCRIPTS = [
     everyday,
     batched_folds,
     progress,
+    sparse,
 ]
 # The committed tables of these two time every installed backend.
 EVERY_BACKEND = (speed, everyday)
@@ -508,3 +510,15 @@ def test_everyday_table_does_not_judge_a_time_below_the_noise():
     rows = everyday.summarise(records, "5,000 x 50")
     epoch = next(row for row in rows if row["measure"].startswith("per epoch"))
     assert epoch["met"] == "not measured: below the timing noise"
+
+
+def test_sparse_benchmark_data_are_tfidf_like_with_signal():
+    X, y = sparse.tfidf_like(2000, 3000, seed=0)
+    lengths = np.diff(X.indptr)
+    assert X.shape == (2000, 3000) and X.dtype == np.float32
+    assert 50 < lengths.mean() < 100 and lengths.min() < lengths.mean() / 2
+    np.testing.assert_allclose(np.sqrt(X.multiply(X).sum(axis=1)).A1, 1, rtol=1e-5)
+    # Zipf-like: the most frequent features are in most rows, most in few.
+    document_frequency = np.bincount(X.indices, minlength=3000) / 2000
+    assert document_frequency[0] > 0.5 and np.median(document_frequency) < 0.05
+    assert abs(y.mean() - 0.5) < 0.01

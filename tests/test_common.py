@@ -12,6 +12,10 @@ EXPECTED_FAILED_CHECKS = {
         "mini-batch SGD with reshuffling cannot make a weight of 2 equal to a "
         "repeated row"
     ),
+    "check_sample_weight_equivalence_on_sparse_data": (
+        "as on dense data: mini-batch SGD with reshuffling cannot make a weight "
+        "of 2 equal to a repeated row"
+    ),
 }
 
 

@@ -28,12 +28,12 @@ def _with(value, row=0, col=0):
     [
         (_with(np.nan), ValueError, "Input X contains NaN"),
         (_with(np.inf), ValueError, "Input X contains infinity"),
-        (sp.csr_matrix(X), TypeError, "Sparse data was passed"),
+        (sp.csr_matrix(_with(np.nan)), ValueError, "Input X contains NaN"),
         (X[:, 0], ValueError, "Expected a 2-dimensional container|Expected 2D"),
         (X[:0], ValueError, "0 sample"),
         (X[:, :0], ValueError, "0 feature"),
     ],
-    ids=["nan", "inf", "sparse", "1d", "no-rows", "no-features"],
+    ids=["nan", "inf", "sparse-nan", "1d", "no-rows", "no-features"],
 )
 def test_bad_X_is_rejected_in_fit(Estimator, X_bad, error, match):
     y_bad = y[: X_bad.shape[0]] if X_bad.ndim == 2 else y

@@ -4,8 +4,10 @@ import collections
 import threading
 from dataclasses import dataclass
 
+import scipy.sparse as sp
+
 from .._backend import import_keras
-from .._rows import ROW_BUCKET, padded_rows, round_up
+from .._rows import ROW_BUCKET, entry_width, padded_rows, round_up
 from .._targets import METRIC_KEY
 from .program import CompiledLoop
 
@@ -73,6 +75,10 @@ class TrainingSignature:
         Whether the step perturbs the targets, or the gradients.
     noise_type : str
         How target noise is applied to regression targets.
+    entry_width : int
+        Entries per row of sparse data's padded pairs (training and
+        validation alike, see :func:`~sknoise._rows.entry_width`); 0 for
+        dense data.
     """
 
     structure: object
@@ -89,6 +95,7 @@ class TrainingSignature:
     label_noise: bool = False
     gradient_noise: bool = False
     noise_type: str = "gaussian"
+    entry_width: int = 0
 
     @property
     def history_keys(self):
@@ -102,7 +109,8 @@ def signature_of(plan):
     config, encoder, data = plan.config, plan.encoder, plan.data
     n_samples = data.x.shape[0]
     n_rows = padded_rows(n_samples, config.batch_size)
-    n_validation = 0 if data.validation is None else len(data.validation[0])
+    x_parts = [data.x] + ([] if data.validation is None else [data.validation[0]])
+    n_validation = 0 if data.validation is None else data.validation[0].shape[0]
     stopping = config.early_stopping
     return TrainingSignature(
         structure=plan.structure,
@@ -123,4 +131,5 @@ def signature_of(plan):
         label_noise=config.step_noise.labels > 0,
         gradient_noise=config.step_noise.gradients > 0,
         noise_type=config.step_noise.noise_type,
+        entry_width=entry_width(*x_parts) if sp.issparse(data.x) else 0,
     )

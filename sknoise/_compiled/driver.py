@@ -6,7 +6,7 @@ from .. import _early_stopping
 from .._backend import import_keras
 from .._network import build_network, make_optimizer
 from .._progress import Progress
-from .._rows import pad_rows
+from .._rows import pad_inputs, pad_rows
 from .cache import loop_cache, signature_of
 from .program import (
     EPOCHS_PER_CALL,
@@ -98,7 +98,8 @@ def _run_calls(loop, state, loop_data, noise, schedule, config, keys):
 
 
 def _loop_data(data, signature):
-    """The data padded to the signature's rows (padding weighs nothing)."""
+    """The data padded to the signature's rows (padding weighs nothing);
+    sparse features as the network's padded pairs."""
     n_samples = data.x.shape[0]
     dtype = data.x.dtype
     weight = (
@@ -108,16 +109,19 @@ def _loop_data(data, signature):
     )
     n_rows = signature.n_rows
     loop_data = LoopData(
-        x=pad_rows(data.x, n_rows),
+        x=pad_inputs(data.x, n_rows, signature.entry_width),
         y=pad_rows(data.y, n_rows),
         weight=pad_rows(weight, n_rows),
         n_samples=np.int32(n_samples),
     )
     if data.validation is None:
         return loop_data
-    x_val, y_val = (pad_rows(part, signature.n_validation) for part in data.validation)
+    x_val, y_val = data.validation
+    n_validation = signature.n_validation
     return loop_data._replace(
-        x_val=x_val, y_val=y_val, n_validation=np.int32(len(data.validation[0]))
+        x_val=pad_inputs(x_val, n_validation, signature.entry_width),
+        y_val=pad_rows(y_val, n_validation),
+        n_validation=np.int32(x_val.shape[0]),
     )
 
 

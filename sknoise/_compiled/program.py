@@ -43,7 +43,11 @@ class LoopState(NamedTuple):
 
 
 class LoopData(NamedTuple):
-    """Padded training data (real rows first) and optional validation data."""
+    """Padded training data (real rows first) and optional validation data.
+
+    ``x`` and ``x_val`` are what the network takes: an array, or for sparse
+    data the dict of padded pairs (:func:`sknoise._rows.padded_entries`).
+    """
 
     x: object
     y: object
@@ -195,7 +199,7 @@ class CompiledLoop:
         """An epoch's steps: the new values and the summed loss and metric."""
         batch = self.signature.batch_size
         n_steps = self.signature.n_rows // batch
-        n_real = ops.cast(data.n_samples, data.x.dtype)
+        n_real = ops.cast(data.n_samples, data.weight.dtype)
         if n_steps == 1:
             # One batch holds all rows: their order cannot change the step.
             params, loss, metric_sum = self._update(
@@ -211,7 +215,7 @@ class CompiledLoop:
             n_rows = ops.sum(mask)
             params, loss, metric = self._update(
                 params,
-                ops.take(data.x, rows, axis=0),
+                keras.tree.map_structure(lambda x: ops.take(x, rows, axis=0), data.x),
                 ops.take(data.y, rows, axis=0),
                 ops.take(data.weight, rows, axis=0) * mask,
                 n_rows,
@@ -219,7 +223,7 @@ class CompiledLoop:
             )
             return params, loss_sum + loss * n_rows, metric_sum + metric
 
-        zero = ops.zeros((), dtype=data.x.dtype)
+        zero = ops.zeros((), dtype=data.weight.dtype)
         return ops.fori_loop(0, n_steps, step, (params, zero, zero))
 
     def _shuffle(self, data, shuffle_seed, epoch):
@@ -234,7 +238,7 @@ class CompiledLoop:
         )
         order = ops.cast(ops.argsort(keys), "int32")
         # The short last batch is a mean over its real rows, as in Keras.
-        return order, ops.cast(position < data.n_samples, data.x.dtype)
+        return order, ops.cast(position < data.n_samples, data.weight.dtype)
 
     def _validation_logs(self, params, data):
         """Loss (and metric) of the validation rows, noise off."""
@@ -256,7 +260,7 @@ class CompiledLoop:
         params, loss_sum, metric_sum = self._train_epoch(
             state.params, data, noise, schedule.shuffle_seed, state.epoch
         )
-        logs = [loss_sum / ops.cast(data.n_samples, data.x.dtype)]
+        logs = [loss_sum / ops.cast(data.n_samples, data.weight.dtype)]
         if self.metric_fn is not None:
             logs.append(metric_sum / ops.sum(data.weight))
         if self.signature.n_validation:
