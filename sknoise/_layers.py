@@ -9,6 +9,13 @@ draws its randomness from sknoise's counter-based generator
 Each layer's ``settings()`` names those variables by the field of
 :class:`sknoise._config.Strengths` that sets them, so the network module
 assigns a fit's strengths without knowing the layers' attributes.
+
+The classes share the names of Keras' own (``Dense``, ``Dropout``,
+``GaussianNoise``) because saved files depend on them: besides the
+registered names ``sknoise>Dense`` ..., Keras' ``.keras`` archives key each
+layer's variables by its class name in snake case
+(``keras/src/saving/saving_lib.py``), so a renamed class could not load the
+files written before. Import them from this module, never with a star.
 """
 
 from ._backend import loaded_keras, variable_to_numpy
