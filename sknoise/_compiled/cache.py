@@ -59,12 +59,12 @@ class TrainingSignature:
         The optimizer's traced settings (``OptimizerSpec.traced_settings``).
     loss, metric : str or None
         Keras names of the per-sample loss and metric functions.
-    n_rows, n_features : int
+    n_padded, n_features : int
         Shape of the training data as padded (see :func:`padded_rows`).
     y_shape : tuple of int
         Shape of the padded encoded targets.
     batch_size : int
-        Rows per step, at most ``n_rows``.
+        Rows per step, at most ``n_padded``.
     n_validation : int
         Rows of padded validation data; 0 when there are none.
     monitor : str or None
@@ -85,7 +85,7 @@ class TrainingSignature:
     optimizer: str
     loss: str
     metric: str | None
-    n_rows: int
+    n_padded: int
     n_features: int
     y_shape: tuple
     batch_size: int
@@ -108,7 +108,7 @@ def signature_of(plan):
     compiled loop's cache key."""
     config, encoder, data = plan.config, plan.encoder, plan.data
     n_samples = data.x.shape[0]
-    n_rows = padded_rows(n_samples, config.batch_size)
+    n_padded = padded_rows(n_samples, config.batch_size)
     x_parts = [data.x] + ([] if data.validation is None else [data.validation[0]])
     n_validation = 0 if data.validation is None else data.validation[0].shape[0]
     stopping = config.early_stopping
@@ -120,11 +120,11 @@ def signature_of(plan):
         optimizer=repr(config.optimizer.traced_settings()),
         loss=encoder.loss_,
         metric=encoder.metric_,
-        n_rows=n_rows,
+        n_padded=n_padded,
         n_features=data.x.shape[1],
-        y_shape=(n_rows, *data.y.shape[1:]),
+        y_shape=(n_padded, *data.y.shape[1:]),
         # The effective batch: 64 and 128 on 60 rows are the same program.
-        batch_size=min(config.batch_size, n_rows),
+        batch_size=min(config.batch_size, n_padded),
         n_validation=round_up(n_validation, ROW_BUCKET),
         monitor=None if stopping is None else stopping.monitor,
         backend=keras.backend.backend(),

@@ -107,11 +107,11 @@ def _loop_data(data, signature):
         if data.sample_weight is None
         else np.asarray(data.sample_weight, dtype=dtype)
     )
-    n_rows = signature.n_rows
+    n_padded = signature.n_padded
     loop_data = LoopData(
-        x=pad_inputs(data.x, n_rows, signature.entry_width),
-        y=pad_rows(data.y, n_rows),
-        weight=pad_rows(weight, n_rows),
+        x=pad_inputs(data.x, n_padded, signature.entry_width),
+        y=pad_rows(data.y, n_padded),
+        weight=pad_rows(weight, n_padded),
         n_samples=np.int32(n_samples),
     )
     if data.validation is None:

@@ -171,34 +171,34 @@ class CompiledLoop:
             metric = ops.mean(metric, axis=-1)
         return losses, ops.reshape(metric, (-1,))
 
-    def batch_loss(self, trainable, non_trainable, x, y, weight, n_rows, label_noise):
+    def batch_loss(self, trainable, non_trainable, x, y, weight, n_real, label_noise):
         """A step's loss (with layer penalties) and, as aux, the new
         non-trainable values and the weighted metric sum."""
         predictions, non_trainable, penalties = self.model.stateless_call(
             trainable, non_trainable, x, training=True, return_losses=True
         )
         losses, metric = self.scores(y, predictions, label_noise)
-        loss = ops.sum(losses * weight) / n_rows
+        loss = ops.sum(losses * weight) / n_real
         # Layer losses (weight penalties) are added once per step, as Keras'
         # fit adds them.
         for penalty in penalties:
             loss = loss + ops.cast(penalty, loss.dtype)
         return loss, (non_trainable, ops.sum(metric * weight))
 
-    def _update(self, params, x, y, weight, n_rows, noise):
+    def _update(self, params, x, y, weight, n_real, noise):
         """One optimizer step: the new values, the loss and the metric sum."""
         step = params.optimizer[self.iteration_index]
         label_noise = None
         if self.signature.label_noise:
             label_noise = (noise.labels, step_seed(noise.seed, 0, step))
-        batch = (x, y, weight, n_rows)
+        batch = (x, y, weight, n_real)
         return self.update_step(params, batch, label_noise, noise, step)
 
     # -- one epoch ---------------------------------------------------------
     def _train_epoch(self, params, data, noise, shuffle_seed, epoch):
         """An epoch's steps: the new values and the summed loss and metric."""
         batch = self.signature.batch_size
-        n_steps = self.signature.n_rows // batch
+        n_steps = self.signature.n_padded // batch
         n_real = ops.cast(data.n_samples, data.weight.dtype)
         if n_steps == 1:
             # One batch holds all rows: their order cannot change the step.
@@ -212,28 +212,28 @@ class CompiledLoop:
             params, loss_sum, metric_sum = carry
             rows = ops.slice(order, (index * batch,), (batch,))
             mask = ops.slice(real, (index * batch,), (batch,))
-            n_rows = ops.sum(mask)
+            n_in_batch = ops.sum(mask)
             params, loss, metric = self._update(
                 params,
                 keras.tree.map_structure(lambda x: ops.take(x, rows, axis=0), data.x),
                 ops.take(data.y, rows, axis=0),
                 ops.take(data.weight, rows, axis=0) * mask,
-                n_rows,
+                n_in_batch,
                 noise,
             )
-            return params, loss_sum + loss * n_rows, metric_sum + metric
+            return params, loss_sum + loss * n_in_batch, metric_sum + metric
 
         zero = ops.zeros((), dtype=data.weight.dtype)
         return ops.fori_loop(0, n_steps, step, (params, zero, zero))
 
     def _shuffle(self, data, shuffle_seed, epoch):
         """This epoch's row order, and which of those rows are real."""
-        n_rows = self.signature.n_rows
+        n_padded = self.signature.n_padded
         seed = ops.stack([shuffle_seed, ops.cast(epoch, "uint32")])
         # Shuffle the real rows and keep the padding last: its keys, in
         # [2, 3), sort after every real row's.
-        position = ops.arange(n_rows, dtype="int32")
-        keys = uniform((n_rows,), seed) + 2.0 * ops.cast(
+        position = ops.arange(n_padded, dtype="int32")
+        keys = uniform((n_padded,), seed) + 2.0 * ops.cast(
             position >= data.n_samples, "float32"
         )
         order = ops.cast(ops.argsort(keys), "int32")

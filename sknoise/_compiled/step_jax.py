@@ -13,7 +13,7 @@ def make_step(optimizer, batch_loss, *, variables, gradient_noise):
     optimizer : keras.optimizers.Optimizer
         The loop's built optimizer; only its stateless apply is used.
     batch_loss : callable
-        ``batch_loss(trainable, non_trainable, x, y, weight, n_rows,
+        ``batch_loss(trainable, non_trainable, x, y, weight, n_real,
         label_noise)`` returns the step's loss and, as aux, the new
         non-trainable values and the weighted metric sum.
     variables : tuple of lists
@@ -27,7 +27,7 @@ def make_step(optimizer, batch_loss, *, variables, gradient_noise):
         ``prepare(params)``, run once per traced call: nothing on JAX.
     update : callable
         ``update(params, batch, label_noise, noise, step)`` with ``batch``
-        ``(x, y, weight, n_rows)``, ``label_noise`` None or ``(amount,
+        ``(x, y, weight, n_real)``, ``label_noise`` None or ``(amount,
         seed)``, ``noise`` the step-noise values and ``step`` the optimizer's
         step count; returns the new ``Params``, the loss and the metric sum.
     """
