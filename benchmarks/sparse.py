@@ -150,6 +150,60 @@ def build_parser():
     return parser
 
 
+def time_contenders(X, y, backend, args):
+    """Each contender's record, timed in a fresh process of its own on
+    ``(X, y)``, which reach it through files."""
+    with tempfile.TemporaryDirectory(prefix="sknoise-sparse-") as folder:
+        data, labels = Path(folder) / "X.npz", Path(folder) / "y.npy"
+        sp.save_npz(data, X, compressed=False)
+        np.save(labels, y)
+        records = {}
+        for contender in CONTENDERS:
+            print(f"timing {contender} ...", flush=True)
+            records[contender] = run_contender(contender, backend, data, labels, args)
+    return records
+
+
+def table_rows(records, backend):
+    """One row per contender, with its ratios to scikit-learn's."""
+    reference = records["scikit-learn"]
+    return [
+        {
+            "contender": contender,
+            "backend": backend if contender == "sknoise" else "-",
+            "fit s/epoch": record["epoch_s"],
+            "first 1-epoch fit s": record["first_fit_s"],
+            "predict s": record["predict_s"],
+            "peak RSS MiB": record["peak_mib"],
+            "RSS with data MiB": record["loaded_mib"],
+            "held-out accuracy": record["accuracy"],
+            "epoch x sklearn": record["epoch_s"] / reference["epoch_s"],
+            "predict x sklearn": record["predict_s"] / reference["predict_s"],
+            "peak RSS x sklearn": record["peak_mib"] / reference["peak_mib"],
+        }
+        for contender, record in records.items()
+    ]
+
+
+def data_facts(X, epochs):
+    """The result's lines about the matrix and how the epochs are timed."""
+    lengths = np.diff(X.indptr)
+    n_rows, n_features = X.shape
+    csr_mib = (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / 2**20
+    return _report.facts(
+        f"Data: TF-IDF-like CSR, {X.nnz:,} stored entries, "
+        f"{lengths.mean():.0f} per row on average, {lengths.max()} at most; "
+        f"{csr_mib:.0f} MiB as CSR, {n_rows * n_features * 4 / 2**30:.1f} GiB "
+        "if it were dense (float32). Trained on 80% of the rows, accuracy on "
+        "the other 20%.",
+        "fit s/epoch: the slope between a 1-epoch and a "
+        f"{epochs}-epoch fit after a first 1-epoch fit (which includes "
+        "sknoise's compilation), each contender in a fresh process; "
+        "RSS with data: the process's peak after loading the matrix, before "
+        "fitting.",
+    )
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -163,36 +217,7 @@ def main(argv=None):
     n_rows, n_features = QUICK_SHAPE if args.quick else FULL_SHAPE
     with _timing.Stopwatch() as watch:
         X, y = tfidf_like(n_rows, n_features, args.seed)
-        lengths = np.diff(X.indptr)
-        with tempfile.TemporaryDirectory(prefix="sknoise-sparse-") as folder:
-            data, labels = Path(folder) / "X.npz", Path(folder) / "y.npy"
-            sp.save_npz(data, X, compressed=False)
-            np.save(labels, y)
-            records = {}
-            for contender in CONTENDERS:
-                print(f"timing {contender} ...", flush=True)
-                records[contender] = run_contender(
-                    contender, backend, data, labels, args
-                )
-    reference = records["scikit-learn"]
-    rows = []
-    for contender, record in records.items():
-        rows.append(
-            {
-                "contender": contender,
-                "backend": backend if contender == "sknoise" else "-",
-                "fit s/epoch": record["epoch_s"],
-                "first 1-epoch fit s": record["first_fit_s"],
-                "predict s": record["predict_s"],
-                "peak RSS MiB": record["peak_mib"],
-                "RSS with data MiB": record["loaded_mib"],
-                "held-out accuracy": record["accuracy"],
-                "epoch x sklearn": record["epoch_s"] / reference["epoch_s"],
-                "predict x sklearn": record["predict_s"] / reference["predict_s"],
-                "peak RSS x sklearn": record["peak_mib"] / reference["peak_mib"],
-            }
-        )
-    csr_mib = (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / 2**20
+        records = time_contenders(X, y, backend, args)
     settings = {
         "rows": n_rows,
         "features": n_features,
@@ -202,24 +227,10 @@ def main(argv=None):
         "seed": args.seed,
         "quick": args.quick,
     }
-    lines = _report.header(
-        "Sparse input: sknoise against scikit-learn's MLPClassifier",
-        backend,
-        settings,
-        watch.seconds,
-    )
-    lines += _report.facts(
-        f"Data: TF-IDF-like CSR, {X.nnz:,} stored entries, "
-        f"{lengths.mean():.0f} per row on average, {lengths.max()} at most; "
-        f"{csr_mib:.0f} MiB as CSR, {n_rows * n_features * 4 / 2**30:.1f} GiB "
-        "if it were dense (float32). Trained on 80% of the rows, accuracy on "
-        "the other 20%.",
-        "fit s/epoch: the slope between a 1-epoch and a "
-        f"{args.epochs}-epoch fit after a first 1-epoch fit (which includes "
-        "sknoise's compilation), each contender in a fresh process; "
-        "RSS with data: the process's peak after loading the matrix, before "
-        "fitting.",
-    )
+    title = "Sparse input: sknoise against scikit-learn's MLPClassifier"
+    lines = _report.header(title, backend, settings, watch.seconds)
+    lines += data_facts(X, args.epochs)
+    rows = table_rows(records, backend)
     csv_path, md_path = _report.write_table(rows, out, "sparse", lines)
     print(md_path.read_text())
     print(f"wrote {csv_path} and {md_path}")
