@@ -14,6 +14,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import validate_data
 
+from . import _rows
 from ._backend import import_keras
 from ._sklearn_compat import check_sample_weight
 from ._targets import MultilabelTargetEncoder
@@ -21,26 +22,36 @@ from ._targets import MultilabelTargetEncoder
 
 class TrainingData(NamedTuple):
     """A fit's training data, as the network takes them: float features
-    (an array, or a scipy CSR or CSC matrix: each loop converts sparse
-    features to its network's inputs), encoded targets, per-sample weights
-    (or None) and the encoded validation pair (or None)."""
+    (an array, or a scipy CSR matrix: each loop converts sparse features to
+    its network's inputs), encoded targets, per-sample weights (or None) and
+    the encoded validation pair (or None)."""
 
     x: np.ndarray | sp.sparray | sp.spmatrix
     y: np.ndarray
     sample_weight: np.ndarray | None
     validation: tuple | None
 
+    def entry_width(self):
+        """Entries per row of a sparse network's padded pairs, one width for
+        the training and the validation features (see
+        :func:`sknoise._rows.entry_width`); 0 for dense features."""
+        if not sp.issparse(self.x):
+            return 0
+        features = [self.x] + ([] if self.validation is None else [self.validation[0]])
+        return _rows.entry_width(*features)
+
 
 def check_inputs(estimator, X, y=None, *, reset=False, dtype=None):
     """Check X (and y) the scikit-learn way; set or check feature counts.
 
     X is converted to ``dtype``, by default Keras' float type, which a fit
-    trains in. Sparse X stays sparse, as CSR or CSC (other formats are
-    converted to CSR): training and predictions never densify it.
+    trains in. Sparse X stays sparse, as CSR (other formats, CSC among them,
+    are converted once, here): training and predictions read it by rows and
+    never densify it.
     """
     if dtype is None:
         dtype = np.dtype(import_keras().backend.floatx())
-    checks = {"reset": reset, "dtype": dtype, "accept_sparse": ("csr", "csc")}
+    checks = {"reset": reset, "dtype": dtype, "accept_sparse": "csr"}
     if y is None:
         return validate_data(estimator, X, **checks), None
     X, y = validate_data(estimator, X, y, **checks, **estimator._target_validation(y))

@@ -197,8 +197,9 @@ class _NoisyMLPBase(BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. Sparse CSR or CSC data are trained on without
-            being densified (other sparse formats are converted to CSR).
+            Training data. Sparse data are trained on without being
+            densified (formats other than CSR, CSC among them, are converted
+            to CSR once).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values.
         sample_weight : array-like of shape (n_samples,), default=None

@@ -89,7 +89,7 @@ class InferenceNetwork:
 
     def __call__(self, X):
         """Outputs for ``X`` of shape (n_samples, n_features): a float32 array,
-        or a scipy CSR or CSC matrix, never densified."""
+        or a scipy CSR matrix (as the input checks give), never densified."""
         outputs = []
         for start in range(0, X.shape[0], CHUNK_ROWS):
             chunk = X[start : start + CHUNK_ROWS]

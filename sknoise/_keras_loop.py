@@ -18,7 +18,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from . import _early_stopping
 from ._backend import import_keras, import_scikeras_wrappers, variable_to_numpy
-from ._rows import entry_width, padded_entries
+from ._rows import padded_entries
 
 keras = import_keras()
 
@@ -154,7 +154,7 @@ def _packed(pairs):
 def _unpacked(packed):
     return {
         "index": packed[:, 0].astype(np.int32),
-        "value": packed[:, 1].astype(import_keras().backend.floatx()),
+        "value": packed[:, 1].astype(keras.backend.floatx()),
     }
 
 
@@ -175,8 +175,7 @@ def _keras_inputs(data):
     fit does: sparse features as the padded pairs of one width."""
     if not sp.issparse(data.x):
         return data.x, data.validation
-    parts = [data.x] + ([] if data.validation is None else [data.validation[0]])
-    width = entry_width(*parts)
+    width = data.entry_width()
     x = _packed(padded_entries(data.x, data.x.shape[0], width))
     if data.validation is None:
         return x, None

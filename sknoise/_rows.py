@@ -52,6 +52,7 @@ def entry_width(*matrices):
     rows, lets data sets whose longest rows are close in length -- folds --
     share one compiled loop, for at most a quarter more padding.
     """
+    # tocsr(): a no-op on the CSR matrices the input checks give.
     longest = max(int(np.diff(m.tocsr().indptr).max(initial=0)) for m in matrices)
     longest = max(longest, 1)
     return round_up(longest, max(ROW_BUCKET, 2 ** (longest.bit_length() - 3)))
@@ -66,7 +67,7 @@ def padded_entries(matrix, n_rows, width):
     to ``n_rows``. Duplicate entries stay apart; they add up in the first
     layer as in a sparse matrix product.
     """
-    csr = matrix.tocsr()  # the checks let CSC through too
+    csr = matrix.tocsr()  # a no-op on the CSR matrices the input checks give
     lengths = np.diff(csr.indptr)
     rows = np.repeat(np.arange(csr.shape[0]), lengths)
     slots = np.arange(csr.nnz) - np.repeat(csr.indptr[:-1], lengths)

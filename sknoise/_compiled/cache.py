@@ -4,10 +4,8 @@ import collections
 import threading
 from dataclasses import dataclass
 
-import scipy.sparse as sp
-
 from .._backend import import_keras
-from .._rows import ROW_BUCKET, entry_width, padded_rows, round_up
+from .._rows import ROW_BUCKET, padded_rows, round_up
 from .._targets import METRIC_KEY
 from .program import CompiledLoop
 
@@ -109,7 +107,6 @@ def signature_of(plan):
     config, encoder, data = plan.config, plan.encoder, plan.data
     n_samples = data.x.shape[0]
     n_padded = padded_rows(n_samples, config.batch_size)
-    x_parts = [data.x] + ([] if data.validation is None else [data.validation[0]])
     n_validation = 0 if data.validation is None else data.validation[0].shape[0]
     stopping = config.early_stopping
     return TrainingSignature(
@@ -131,5 +128,5 @@ def signature_of(plan):
         label_noise=config.step_noise.labels > 0,
         gradient_noise=config.step_noise.gradients > 0,
         noise_type=config.step_noise.noise_type,
-        entry_width=entry_width(*x_parts) if sp.issparse(data.x) else 0,
+        entry_width=data.entry_width(),
     )
