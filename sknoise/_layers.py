@@ -265,26 +265,13 @@ class Dense(_KeepsSeedState, keras.layers.Dense):
         if self.sparse_features is None:
             super().build(input_shape)
         else:
-            # Keras' Dense reads the kernel's rows off the input's last
-            # axis, here the entries of a row: create the variables as it
-            # does (same order, so the same initial values as a dense
-            # network's), for sparse_features rows.
-            self._kernel = self.add_weight(
-                name="kernel",
-                shape=(self.sparse_features, self.units),
-                initializer=self.kernel_initializer,
-                regularizer=self.kernel_regularizer,
-                constraint=self.kernel_constraint,
-            )
-            self.bias = None
-            if self.use_bias:
-                self.bias = self.add_weight(
-                    name="bias",
-                    shape=(self.units,),
-                    initializer=self.bias_initializer,
-                    regularizer=self.bias_regularizer,
-                    constraint=self.bias_constraint,
-                )
+            # Keras' Dense sizes its kernel by the input's last axis, here
+            # the entries of a row: give it the features instead, so that
+            # it makes its variables as for dense inputs (same order, same
+            # initial values), then drop its check of one input of that
+            # shape, as the layer takes the pair.
+            super().build((None, self.sparse_features))
+            self.input_spec = None
         # Variables only for what is switched on: the rest costs nothing.
         if self.initial_weight_noise > 0:
             self.weight_noise = _scalar(self, "weight_noise", self.initial_weight_noise)
