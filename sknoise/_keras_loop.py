@@ -9,6 +9,7 @@ only when this path runs.
 """
 
 import contextlib
+import functools
 import random
 import threading
 
@@ -158,6 +159,7 @@ def _unpacked(packed):
     }
 
 
+@functools.cache  # one class for the process, not one per fit
 def _sparse_engine(wrappers):
     """scikeras' wrapper for a sparse network: the X it is given is
     :func:`_packed`, its feature encoder hands Keras the pairs."""
