@@ -37,16 +37,17 @@ def select_backend(requested=None):
     return backend
 
 
-# Where results go. The committed results are those of the published
-# settings; a run with other settings (--quick, another seed, fewer seeds...)
-# writes to SCRATCH_DIR, which git ignores, unless --out says otherwise.
-SCRATCH_DIR = RESULTS_DIR / "scratch"
+# Where results go. Every run writes to LOCAL_DIR, which git ignores, so that
+# running a benchmark never changes the checkout; ``--record`` refreshes the
+# committed results in RESULTS_DIR instead, and only a run with the
+# published settings may (``--out`` chooses any other directory).
+LOCAL_DIR = RESULTS_DIR / "local"
 
 
-# Options that change how a run is spread over processes, not what it
-# measures: a run may differ from a published one in these and still
-# refresh its results.
-NOT_SETTINGS = frozenset({"out", "n_jobs", "dask", "scheduler"})
+# Options that change how a run is spread over processes, or where it writes,
+# not what it measures: a run may differ from a published one in these and
+# still refresh its results.
+NOT_SETTINGS = frozenset({"out", "record", "n_jobs", "dask", "scheduler"})
 
 
 class BenchmarkParser(argparse.ArgumentParser):
@@ -102,24 +103,30 @@ class BenchmarkParser(argparse.ArgumentParser):
         return args, backend, self.output_dir(args, [backend])
 
     def output_dir(self, args, backends):
-        """The directory a run writes to: the one decision for every script.
+        """The directory a run writes to: the one decision for every script,
+        announced with the backends the run uses.
 
-        An explicit ``--out`` always wins. Otherwise a run with the published
-        settings, on the published backends, writes to ``RESULTS_DIR`` (it
-        is meant to refresh the committed results) and any other run to
-        ``SCRATCH_DIR``, so that a ``--quick`` or experimental run never
-        overwrites the committed results by accident.
+        An explicit ``--out`` always wins. Otherwise a run writes to
+        ``LOCAL_DIR`` (ignored by git), or with ``--record`` to
+        ``RESULTS_DIR``, the committed results, which only a run with the
+        published settings on the published backends may refresh.
         """
         if args.out is not None:
-            return args.out
-        if self.is_published(args, backends):
-            return RESULTS_DIR
-        print(
-            f"not the published settings: writing to {SCRATCH_DIR} "
-            "(--out DIR to choose)",
-            flush=True,
-        )
-        return SCRATCH_DIR
+            out = args.out
+        elif not args.record:
+            out = LOCAL_DIR
+        elif self.is_published(args, backends):
+            out = RESULTS_DIR
+        else:
+            self.error(
+                "--record refreshes the committed results in benchmarks/results/, "
+                "which only the published settings make (on the "
+                f"{' and '.join(self.published_backends or backends)} backend): "
+                "drop the options that differ, or drop --record"
+            )
+        names = " and ".join(backends)
+        print(f"Keras backend: {names}; results go to {out}", flush=True)
+        return out
 
 
 def base_parser(description, **published):
@@ -145,10 +152,14 @@ def base_parser(description, **published):
         "--out",
         type=Path,
         default=None,
-        help="Directory for the results (default: benchmarks/results/ for a run "
-        "with the published settings, which refreshes the committed results; "
-        "benchmarks/results/scratch/, ignored by git, for any other run, such "
-        "as --quick).",
+        help="Directory for the results (default: benchmarks/results/local/, "
+        "which git ignores).",
+    )
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="Write the results over the committed ones in benchmarks/results/ "
+        "(only with the published settings).",
     )
     return parser
 

@@ -4,6 +4,7 @@ runs write where they should: never over the committed results by accident."""
 import functools
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -270,7 +271,7 @@ def test_regularizer_summary_marks_best_and_ties():
 # ---------------------------------------------------------------------------
 # Where a run writes (no benchmark runs here: the parsers decide)
 # ---------------------------------------------------------------------------
-RESULTS, SCRATCH = _cli.RESULTS_DIR, _cli.SCRATCH_DIR
+RESULTS, LOCAL = _cli.RESULTS_DIR, _cli.LOCAL_DIR
 SCRIPTS = [
     grid_search,
     noise_sites,
@@ -291,13 +292,30 @@ def chosen_dir(script, argv, backends=("jax",)):
     return parser.output_dir(parser.parse_args(argv), list(backends))
 
 
+def refuses_to_record(script, argv, backends=("jax",)):
+    with pytest.raises(SystemExit):
+        chosen_dir(script, [*argv, "--record"], backends)
+    return True
+
+
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda s: s.__name__)
-def test_quick_and_other_settings_write_to_scratch(script):
+def test_runs_write_to_the_ignored_folder_unless_asked_to_record(script, capsys):
     backends = _cli.BACKENDS if script in EVERY_BACKEND else ("jax",)
-    assert chosen_dir(script, [], backends) == RESULTS
-    assert chosen_dir(script, ["--quick"], backends) == SCRATCH
-    assert chosen_dir(script, ["--seed", "1"], backends) == SCRATCH
-    assert SCRATCH.parent == RESULTS and SCRATCH != RESULTS
+    # The README's main job leaves the checkout as it was.
+    assert chosen_dir(script, [], backends) == LOCAL
+    assert chosen_dir(script, ["--record"], backends) == RESULTS
+    assert refuses_to_record(script, ["--quick"], backends)
+    assert refuses_to_record(script, ["--seed", "1"], backends)
+    assert LOCAL.parent == RESULTS and LOCAL != RESULTS
+    # The console says which backend ran and where the files go.
+    assert f"Keras backend: {' and '.join(backends)}; results go to {LOCAL}" in (
+        capsys.readouterr().out
+    )
+
+
+def test_git_ignores_the_local_results():
+    ignored = (Path(__file__).parents[1] / ".gitignore").read_text().splitlines()
+    assert f"{LOCAL.relative_to(Path(__file__).parents[1])}/" in ignored
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda s: s.__name__)
@@ -308,25 +326,28 @@ def test_explicit_out_always_wins(script, tmp_path):
 
 
 def test_script_specific_published_runs():
+    def recorded(script, argv, backends=("jax",)):
+        return chosen_dir(script, [*argv, "--record"], backends) == RESULTS
+
     # grid_search publishes one run and its ten-repeat version.
-    assert chosen_dir(grid_search, ["--repeats", "10"]) == RESULTS
-    assert chosen_dir(grid_search, ["--repeats", "3"]) == SCRATCH
-    assert chosen_dir(grid_search, ["--epochs", "50"]) == SCRATCH
+    assert recorded(grid_search, ["--repeats", "10"])
+    assert refuses_to_record(grid_search, ["--repeats", "3"])
+    assert refuses_to_record(grid_search, ["--epochs", "50"])
     # Spreading the fits out does not change the accuracies...
-    assert chosen_dir(grid_search, ["--n-jobs", "2", "--dask"]) == RESULTS
-    assert chosen_dir(regularizers, ["--n-jobs", "2"]) == RESULTS
-    assert chosen_dir(regularizers, ["--datasets", "wine"]) == SCRATCH
-    assert chosen_dir(noise_sites, ["--seeds", "5"]) == SCRATCH
+    assert recorded(grid_search, ["--n-jobs", "2", "--dask"])
+    assert recorded(regularizers, ["--n-jobs", "2"])
+    assert refuses_to_record(regularizers, ["--datasets", "wine"])
+    assert refuses_to_record(noise_sites, ["--seeds", "5"])
     # ... but it changes the timings.
     both = _cli.BACKENDS
-    assert chosen_dir(speed, ["--n-jobs", "2"], both) == SCRATCH
-    assert chosen_dir(speed, ["--skip-grid"], both) == SCRATCH
+    assert refuses_to_record(speed, ["--n-jobs", "2"], both)
+    assert refuses_to_record(speed, ["--skip-grid"], both)
     # The committed results were measured with JAX (speed: every backend).
-    assert chosen_dir(grid_search, [], ["tensorflow"]) == SCRATCH
-    assert chosen_dir(speed, ["--backend", "jax"], ["jax"]) == SCRATCH
+    assert refuses_to_record(grid_search, [], ["tensorflow"])
+    assert refuses_to_record(speed, ["--backend", "jax"], ["jax"])
     # memory names its files after the contender and the backend.
-    assert chosen_dir(memory, ["--stock"], ["tensorflow"]) == RESULTS
-    assert chosen_dir(memory, ["--fits", "50"]) == SCRATCH
+    assert recorded(memory, ["--stock"], ["tensorflow"])
+    assert refuses_to_record(memory, ["--fits", "50"])
 
 
 def test_memory_writes_its_table_where_it_is_told(tmp_path, monkeypatch):
@@ -338,12 +359,12 @@ def test_memory_writes_its_table_where_it_is_told(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_BACKEND", backend)
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
     monkeypatch.setattr(_cli, "RESULTS_DIR", tmp_path / "results")
-    monkeypatch.setattr(_cli, "SCRATCH_DIR", tmp_path / "scratch")
+    monkeypatch.setattr(_cli, "LOCAL_DIR", tmp_path / "local")
     monkeypatch.setattr(memory, "measure", lambda *args: (100.0, 103.0))
     name = f"memory_sknoise_{backend}"
     expected = [f"{name}.csv", f"{name}.md"]
     memory.main(["--quick", "--backend", backend])
-    assert sorted(p.name for p in (tmp_path / "scratch").iterdir()) == expected
+    assert sorted(p.name for p in (tmp_path / "local").iterdir()) == expected
     memory.main(["--quick", "--backend", backend, "--out", str(tmp_path / "out")])
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == expected
     assert not (tmp_path / "results").exists()
