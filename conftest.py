@@ -1,4 +1,5 @@
-"""Process settings for the whole test run: the tests and the doctests.
+"""Process settings for the whole test run, the tests and the doctests, and
+the switch that runs the tests marked slow.
 
 This file sits at the repository root, outside the shipped package, so that it
 applies to ``tests/`` and to the docstring Examples in ``sknoise/`` alike.
@@ -7,7 +8,28 @@ Tests own their process, so they may set these; the library never does.
 
 import os
 
+import pytest
+
 # Keep TensorFlow's C++ logging to warnings and up.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 # Draw figures off screen, so that plotting doctests need no display.
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        help="also run the tests marked slow (CI does)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip the tests marked slow unless ``--slow`` is given: each covers
+    in depth what a lighter test already covers, and CI runs them all."""
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --slow (CI does)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -103,24 +103,29 @@ SERVE = """
 import pickle, sys
 import numpy as np
 
-fmt, path, data = sys.argv[1], sys.argv[2], np.load(sys.argv[3])
-if fmt == "skops":
-    import skops.io as sio
-    model = sio.load(path, trusted=sio.get_untrusted_types(file=path))
-else:
-    import joblib
-    model = joblib.load(path) if fmt == "joblib" else pickle.load(open(path, "rb"))
-X, y = data[:, :3].astype("float32"), data[:, 3:]
-result = {"predict": np.asarray(model.predict(X)).tolist(),
-          "score": model.score(X, model.predict(X)),
-          "coefs": [c.tolist() for c in model.coefs_],
-          "intercepts": [b.tolist() for b in model.intercepts_],
-          "n_layers": model.n_layers_, "out_activation": model.out_activation_,
-          "loss_curve": model.loss_curve_, "n_iter": model.n_iter_}
-if hasattr(model, "classes_"):
-    result["classes"] = model.classes_.tolist()
-    result["proba"] = model.predict_proba(X).tolist()
-    result["log_proba"] = model.predict_log_proba(X).tolist()
+data = np.load(sys.argv[1])
+X = data[:, :3].astype("float32")
+result = {}
+for fmt, path in zip(sys.argv[2::2], sys.argv[3::2]):
+    if fmt == "skops":
+        import skops.io as sio
+        model = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    elif fmt == "joblib":
+        import joblib
+        model = joblib.load(path)
+    else:
+        model = pickle.load(open(path, "rb"))
+    served = {"predict": np.asarray(model.predict(X)).tolist(),
+              "score": model.score(X, model.predict(X)),
+              "coefs": [c.tolist() for c in model.coefs_],
+              "intercepts": [b.tolist() for b in model.intercepts_],
+              "n_layers": model.n_layers_, "out_activation": model.out_activation_,
+              "loss_curve": model.loss_curve_, "n_iter": model.n_iter_}
+    if hasattr(model, "classes_"):
+        served["classes"] = model.classes_.tolist()
+        served["proba"] = model.predict_proba(X).tolist()
+        served["log_proba"] = model.predict_log_proba(X).tolist()
+    result[fmt] = served
 """
 
 
@@ -135,37 +140,40 @@ def _save(estimator, fmt, path):
         path.write_bytes(pickle.dumps(estimator))
 
 
+# One format of each kind, each with another estimator; one fresh process
+# loads them all.
+SAVED = {
+    "joblib": lambda: NoisyMLPClassifier(**FAST).fit(X, y),
+    "pickle": lambda: NoisyMLPRegressor(**FAST).fit(X, Y_REG),
+    "skops": lambda: NoisyMLPClassifier(**FAST).fit(X, np.digitize(X[:, 1], [0])),
+}
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize(
-    "fmt, make",
-    [
-        ("joblib", lambda: NoisyMLPClassifier(**FAST).fit(X, y)),
-        ("pickle", lambda: NoisyMLPRegressor(**FAST).fit(X, Y_REG)),
-        ("skops", lambda: NoisyMLPClassifier(**FAST).fit(X, np.digitize(X[:, 1], [0]))),
-    ],
-    ids=["joblib-classifier", "pickle-regressor", "skops-classifier"],
-)
-def test_a_loaded_estimator_predicts_without_keras(backend, fmt, make, tmp_path):
-    if fmt == "skops":
-        pytest.importorskip("skops.io")
-    estimator = make()
-    path = tmp_path / f"model.{fmt}"
-    _save(estimator, fmt, path)
+def test_a_loaded_estimator_predicts_without_keras(backend, tmp_path):
+    pytest.importorskip("skops.io")
+    estimators, argv = {}, [tmp_path / "data.npy"]
+    for fmt, make in SAVED.items():
+        estimators[fmt] = make()
+        path = tmp_path / f"model.{fmt}"
+        _save(estimators[fmt], fmt, path)
+        argv += [fmt, path]
     np.save(tmp_path / "data.npy", np.column_stack([X, np.zeros(len(X))]))
-    report = run_fresh(SERVE, backend, fmt, path, tmp_path / "data.npy")
+    report = run_fresh(SERVE, backend, *argv)
     assert report["loaded"] == []
-    result = report["result"]
-    # Bit for bit what the fitting process predicts (JSON keeps float64).
-    assert result["predict"] == np.asarray(estimator.predict(X)).tolist()
-    assert result["coefs"] == [c.tolist() for c in estimator.coefs_]
-    assert result["intercepts"] == [b.tolist() for b in estimator.intercepts_]
-    assert result["n_layers"] == 4 == estimator.n_layers_
-    assert result["score"] == 1.0
-    assert result["loss_curve"] == estimator.loss_curve_
-    if hasattr(estimator, "classes_"):
-        assert result["classes"] == estimator.classes_.tolist()
-        assert result["proba"] == estimator.predict_proba(X).tolist()
-        assert result["log_proba"] == estimator.predict_log_proba(X).tolist()
+    for fmt, estimator in estimators.items():
+        result = report["result"][fmt]
+        # Bit for bit what the fitting process predicts (JSON keeps float64).
+        assert result["predict"] == np.asarray(estimator.predict(X)).tolist()
+        assert result["coefs"] == [c.tolist() for c in estimator.coefs_]
+        assert result["intercepts"] == [b.tolist() for b in estimator.intercepts_]
+        assert result["n_layers"] == 4 == estimator.n_layers_
+        assert result["score"] == 1.0
+        assert result["loss_curve"] == estimator.loss_curve_
+        if hasattr(estimator, "classes_"):
+            assert result["classes"] == estimator.classes_.tolist()
+            assert result["proba"] == estimator.predict_proba(X).tolist()
+            assert result["log_proba"] == estimator.predict_log_proba(X).tolist()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

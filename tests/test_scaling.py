@@ -33,19 +33,34 @@ def test_process_parallel_search_matches_serial(serial_scores):
     )
 
 
-def test_dask_cluster_search_matches_serial(serial_scores):
+def _search_on_dask(processes):
+    """The search on a local Dask cluster of two workers: processes (each
+    imports Keras and compiles, as on a real cluster) or threads of this
+    one."""
     distributed = pytest.importorskip("distributed")
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2,
+            threads_per_worker=1,
+            processes=processes,
+            dashboard_address=None,
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
         with joblib.parallel_config(backend="dask"):
             fitted = search().fit(X, y)
-        # The fits ran on the cluster's worker processes.
+        # The fits ran on the cluster's workers.
         assert len(client.scheduler_info()["workers"]) == 2
-    np.testing.assert_array_equal(fitted.cv_results_["mean_test_score"], serial_scores)
+    return fitted.cv_results_["mean_test_score"]
+
+
+def test_dask_search_matches_serial(serial_scores):
+    np.testing.assert_array_equal(_search_on_dask(processes=False), serial_scores)
+
+
+@pytest.mark.slow
+def test_dask_cluster_of_processes_search_matches_serial(serial_scores):
+    np.testing.assert_array_equal(_search_on_dask(processes=True), serial_scores)
 
 
 def test_memory_stays_flat_over_many_fits():

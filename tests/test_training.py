@@ -263,6 +263,7 @@ def test_compiled_loop_takes_the_same_steps_as_keras_fit(optimizer, regularizer)
         np.testing.assert_allclose(ours, theirs, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_compiled_and_keras_loops_reach_equivalent_accuracy(circles):
     X, y, X_test, y_test = circles
     scores = {"compiled": [], "keras": []}
