@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ._backend import import_keras, optimizer_config, start_tensorflow_quietly
-from ._layers import Dense, Dropout, GaussianNoise
+from ._layers import Dense, Dropout, GaussianNoise, GlorotUniform, Zeros
 from ._targets import METRIC_KEY
 
 
@@ -117,7 +117,8 @@ class _LayerMaker:
         return Dense(
             units,
             activation=activation,
-            kernel_initializer=keras.initializers.GlorotUniform(seed=self.next_seed()),
+            kernel_initializer=GlorotUniform(seed=self.next_seed()),
+            bias_initializer=Zeros(),
             kernel_constraint=(
                 None if max_norm is None else keras.constraints.MaxNorm(max_norm)
             ),
