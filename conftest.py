@@ -6,7 +6,10 @@ applies to ``tests/`` and to the docstring Examples in ``sknoise/`` alike.
 Tests own their process, so they may set these; the library never does.
 """
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import pytest
 
@@ -14,6 +17,14 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 # Draw figures off screen, so that plotting doctests need no display.
 os.environ.setdefault("MPLBACKEND", "Agg")
+# sknoise's compilation cache, on by default, in a folder of this run's
+# rather than the user's: the workers (pytest-xdist's and the tests' fresh
+# interpreters inherit it) share the loops compiled once, and the next run
+# starts as cold as a new machine.
+if "SKNOISE_COMPILATION_CACHE" not in os.environ:
+    _cache = tempfile.mkdtemp(prefix="sknoise-test-cache-")
+    os.environ["SKNOISE_COMPILATION_CACHE"] = _cache
+    atexit.register(shutil.rmtree, _cache, ignore_errors=True)
 
 
 def pytest_addoption(parser):

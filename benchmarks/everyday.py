@@ -249,9 +249,8 @@ def save_models(directory, models, rows):
 def backend_environment(backend):
     """This process's environment for a child on ``backend``, without any
     compilation cache."""
-    env = {**os.environ, "KERAS_BACKEND": backend}
+    env = {**os.environ, "KERAS_BACKEND": backend, CACHE_VARIABLE: "0"}
     env.pop("JAX_COMPILATION_CACHE_DIR", None)
-    env.pop(CACHE_VARIABLE, None)
     return env
 
 

@@ -8,7 +8,7 @@ registered with it.
 """
 
 from ._backend import set_up_when_keras_is_imported as _set_up_when_keras_is_imported
-from ._compilation_cache import enable_compilation_cache
+from ._compilation_cache import clear_compilation_cache, enable_compilation_cache
 from ._estimators import NoisyMLPClassifier, NoisyMLPRegressor
 from ._noise import NOISE_SITES
 from ._version import __version__
@@ -20,5 +20,6 @@ __all__ = [
     "NoisyMLPClassifier",
     "NoisyMLPRegressor",
     "__version__",
+    "clear_compilation_cache",
     "enable_compilation_cache",
 ]

@@ -146,9 +146,8 @@ def import_keras():
 
     The backend is whatever the user selected with ``KERAS_BACKEND`` (or
     Keras' own configuration); this function never chooses one. The first
-    call also starts TensorFlow on its backend and applies
-    ``SKNOISE_COMPILATION_CACHE``; registering sknoise's layers is the
-    import hook's (see :func:`set_up_when_keras_is_imported`).
+    call also starts TensorFlow on its backend; registering sknoise's
+    layers is the import hook's (see :func:`set_up_when_keras_is_imported`).
     """
     global _started
     if not _started:
@@ -156,12 +155,6 @@ def import_keras():
             if not _started:
                 _start_keras_quietly()
                 _started = True
-                # Before anything compiles. Here, not in the hook, so that a
-                # bad setting is reported by sknoise's first use of Keras
-                # rather than by someone else's ``import keras``.
-                from . import _compilation_cache
-
-                _compilation_cache.apply_environment()
     return _keras
 
 

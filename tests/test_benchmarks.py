@@ -29,22 +29,6 @@ from benchmarks import (
 )
 
 
-@pytest.fixture(autouse=True)
-def no_compilation_cache(monkeypatch):
-    """The benchmarks' jobs turn the compilation cache on unless told not
-    to; the tests keep it off, and the variable to themselves."""
-    monkeypatch.setenv("SKNOISE_COMPILATION_CACHE", "0")
-
-
-def test_jobs_use_the_compilation_cache_unless_told_otherwise(monkeypatch):
-    monkeypatch.delenv("SKNOISE_COMPILATION_CACHE")
-    assert _workers.run_jobs([lambda: 1], 1, "job") == [1]
-    assert os.environ["SKNOISE_COMPILATION_CACHE"] == "1"
-    monkeypatch.setenv("SKNOISE_COMPILATION_CACHE", "0")
-    _workers.run_jobs([lambda: 1], 1, "job")
-    assert os.environ["SKNOISE_COMPILATION_CACHE"] == "0"
-
-
 def test_grid_evaluation_matches_gridsearchcv():
     X, y, _, _ = _datasets.published_split()
     grid = {"nodes": [8, 16], "noise_amount": [0.01, 0.5]}

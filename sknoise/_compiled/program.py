@@ -3,22 +3,28 @@
 :class:`CompiledLoop` holds a structural copy of a network and of its
 optimizer and traces, once, a pure function that runs up to
 ``EPOCHS_PER_CALL`` epochs: it takes the variables' values and returns new
-ones. What one optimizer step does differs by backend: ``step_jax``
-(stateless apply) or ``step_tensorflow`` (in place on the private copy),
-whose ``make_step`` is chosen once here (:func:`_make_step`). The traced
-function passes small named tuples: :class:`Params`, :class:`LoopState`,
-:class:`LoopData`, :class:`TracedStepNoise` and :class:`Schedule`.
+ones. What one optimizer step does, and how the function is compiled,
+differ by backend: :mod:`.on_jax` (stateless apply, ``jax.jit``, compiled
+programs kept on disk) or :mod:`.on_tensorflow` (in place on the private
+copy, ``tf.function`` with XLA), chosen once, when this module is imported.
+The traced function passes small named tuples: :class:`Params`,
+:class:`LoopState`, :class:`LoopData`, :class:`TracedStepNoise` and
+:class:`Schedule`.
 """
 
 from typing import NamedTuple
 
-from .. import _compilation_cache, _early_stopping
+from .. import _early_stopping
 from .._backend import import_keras
 from .._noise import noisy_target_loss, step_seed
 from .._random import uniform
 
 keras = import_keras()
 ops = keras.ops
+if keras.backend.backend() == "jax":
+    from . import on_jax as on_backend
+else:
+    from . import on_tensorflow as on_backend
 
 #: Epochs run by one call of the compiled function; longer fits make
 #: several calls. It sizes the per-call history buffer, and is not part of
@@ -76,33 +82,15 @@ class Schedule(NamedTuple):
     tol: object
 
 
-def _compile(function):
-    if keras.backend.backend() == "jax":
-        import jax
-
-        # An opt-in persistent cache (SKNOISE_COMPILATION_CACHE) takes
-        # effect here, before JAX compiles the loop at its first call.
-        _compilation_cache.apply_environment()
-        return jax.jit(function)
-    import tensorflow as tf
-
-    # XLA: plain graph mode dispatches each of the loop's small ops separately.
-    return tf.function(function, jit_compile=True)
-
-
 def _make_step(model, batch_loss, *, gradient_noise):
-    """The current backend's ``(prepare, update)`` step functions for the
-    loop's private ``model`` (see :func:`.step_jax.make_step`)."""
-    if keras.backend.backend() == "jax":
-        from .step_jax import make_step
-    else:
-        from .step_tensorflow import make_step
+    """The backend's ``(prepare, update)`` step functions for the loop's
+    private ``model`` (see :func:`.on_jax.make_step`)."""
     variables = (
         model.trainable_variables,
         model.non_trainable_variables,
         model.optimizer.variables,
     )
-    return make_step(
+    return on_backend.make_step(
         model.optimizer, batch_loss, variables=variables, gradient_noise=gradient_noise
     )
 
@@ -139,7 +127,9 @@ class CompiledLoop:
             self.model, self.batch_loss, gradient_noise=signature.gradient_noise
         )
         self.on_trace = on_trace
-        self.run = _compile(self._run)
+        self.run = on_backend.compile_loop(
+            self._run, signature, cacheable=_keras_own(self.optimizer)
+        )
 
     # -- one step ----------------------------------------------------------
     def scores(self, y, predictions, label_noise=None):
@@ -301,3 +291,14 @@ class CompiledLoop:
 
         index = ops.zeros((), dtype="int32")
         return ops.while_loop(keep_going, one_epoch, (index, state, history))
+
+
+def _keras_own(optimizer):
+    """Whether ``optimizer`` and its learning-rate schedule are Keras' own
+    classes: a compiled program that runs a user's class may change with
+    the user's code, which no cache key can see."""
+    own = [type(optimizer)]
+    rate = getattr(optimizer, "_learning_rate", None)
+    if not isinstance(rate, keras.Variable):  # a schedule or a function
+        own.append(type(rate))
+    return all(cls.__module__.startswith("keras.") for cls in own)

@@ -1,10 +1,12 @@
-"""One training step on TensorFlow, in place on the loop's private copy.
+"""The compiled loop on TensorFlow: its optimizer step and its compilation.
 
 TensorFlow's Keras optimizers have no stateless form, so the compiled loop
 keeps a private copy of the network and its optimizer (see
 :class:`~.program.CompiledLoop`), writes the values it is given into it when
 a call starts, and updates it in place; every step then reads the values
-back, so the loop still passes values, as on JAX.
+back, so the loop still passes values, as on JAX. The loop is compiled by
+``tf.function`` with XLA, in each process anew (see
+:mod:`sknoise._compilation_cache` for why nothing is kept on disk).
 """
 
 import tensorflow as tf
@@ -51,3 +53,16 @@ def make_step(optimizer, batch_loss, *, variables, gradient_noise):
         return type(params)(*values), loss, metric
 
     return prepare, update
+
+
+def compile_loop(function, signature, *, cacheable):
+    """``function``, the loop's epochs, compiled with XLA at its first call.
+
+    ``signature`` and ``cacheable`` are :func:`.on_jax.compile_loop`'s; no
+    compiled program outlives the process here.
+    """
+    del signature, cacheable
+    # XLA: plain graph mode dispatches each of the loop's small ops
+    # separately. No AutoGraph: the loop's control flow is Keras' ops
+    # already, and converting every function it calls only slows each trace.
+    return tf.function(function, jit_compile=True, autograph=False)
