@@ -264,13 +264,21 @@ class _NoisyMLPBase(BaseEstimator):
         any process, without sknoise installed. ``model_``, the training
         network, needs ``import sknoise`` to load, for its noise layers.
 
+        The model has been called once, so Keras' ONNX export takes it as
+        it is: ``model.export("model.onnx", format="onnx")`` on TensorFlow
+        or JAX, with the ``onnx`` extra installed. A model loaded back from
+        a ``.keras`` file has not (Keras does not save that): pass
+        ``input_signature=model.inputs`` to its ``export``. A model fitted
+        on sparse X takes the same features dense.
+
         Returns
         -------
         model : keras.Model
             Maps features (float32) to the network's outputs: the positive
-            class's probability (binary), the class probabilities
-            (multiclass), each label's probability (multilabel) or the
-            predicted values (regressor).
+            class's probability ``p`` (binary, one column;
+            ``predict_proba`` gives ``(1 - p, p)``), the class
+            probabilities (multiclass), each label's probability
+            (multilabel) or the predicted values (regressor).
 
         Examples
         --------
