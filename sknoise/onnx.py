@@ -70,9 +70,10 @@ def register_converters():
     matrix) and the probabilities of ``predict_proba``, as a list of dicts
     unless the option ``zipmap`` is False or "columns"; ``nocl=True`` gives
     class indices as labels. The regressor's graph has one output, the
-    predictions, of shape (n_samples, n_outputs_). The features are float32
-    (float64 and int64 inputs are cast to float32 first, as ``predict``
-    does), dense even for a model fitted on sparse X.
+    predictions, of shape ``(n_samples, n_outputs_)``. The network computes
+    in float32, as ``predict`` does: float64 features (the graph's input and
+    outputs then float64) and int64 features are cast to float32 first. The
+    features are dense, even for a model fitted on sparse X.
 
     Raises
     ------
