@@ -28,7 +28,12 @@ from ._config import ACTIVATIONS, OPTIMIZERS, FitConfig
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, KWARGS
 from ._fit import fit_or_roll_back
 from ._noise import NOISE_TYPES
-from ._sklearn_compat import Interval, KerasInstance, StrOptions
+from ._sklearn_compat import (
+    Interval,
+    InvalidParameterError,
+    KerasInstance,
+    StrOptions,
+)
 from ._targets import (
     ClassifierTargetEncoder,
     MultilabelTargetEncoder,
@@ -165,11 +170,28 @@ class _NoisyMLPBase(BaseEstimator):
         self : object
             The estimator.
         """
-        return super().set_params(**_params.set_extra_params(self, params))
+        rest = _params.set_extra_params(self, params)
+        try:
+            return super().set_params(**rest)
+        except ValueError as error:
+            # scikit-learn's message lists the valid names; say which is meant.
+            names = self._get_param_names()
+            unknown = [key for key in rest if key.partition("__")[0] not in names]
+            advice = _params.name_advice(self, unknown)
+            if not advice:
+                raise
+            raise ValueError(f"{error} {advice}") from None
 
     def _fit_config(self, *, incremental, has_validation_data=False):
         """Validate every parameter; return the fit's configuration."""
-        self._validate_params()
+        try:
+            self._validate_params()
+        except InvalidParameterError as error:
+            # scikit-learn's MLP spells some values otherwise: say how.
+            advice = _params.value_advice(self, str(error))
+            if advice is None:
+                raise
+            raise InvalidParameterError(f"{error} {advice}") from None
         return FitConfig.from_estimator(
             self,
             _params.routed_params(self),
