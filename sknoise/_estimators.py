@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _data, _params, _saved_state
 from ._config import ACTIVATIONS, OPTIMIZERS, FitConfig
-from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, KWARGS
+from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, DOCS_URL, KWARGS
 from ._fit import fit_or_roll_back
 from ._noise import NOISE_TYPES
 from ._sklearn_compat import (
@@ -52,6 +52,12 @@ class _NoisyMLPBase(BaseEstimator):
     ``_target_validation``, and may weigh samples by class
     (``_weight_samples``).
     """
+
+    # The HTML representation's "?" links to the estimator's API page, as
+    # scikit-learn's estimators' do (scikit-learn fills in the module up to
+    # its first private part, "sknoise", and the class name).
+    _doc_link_module = "sknoise"
+    _doc_link_template = DOCS_URL + "generated/{estimator_module}.{estimator_name}.html"
 
     _parameter_constraints = {
         "nodes": [Interval(Integral, 1, None, closed="left"), tuple, list],
