@@ -1,5 +1,6 @@
 """Process settings for the whole test run, the tests and the doctests, and
-the switch that runs the tests marked slow.
+which tests it skips: the slow ones unless asked, the ONNX Examples
+without the ``onnx`` extra.
 
 This file sits at the repository root, outside the shipped package, so that it
 applies to ``tests/`` and to the docstring Examples in ``sknoise/`` alike.
@@ -7,6 +8,7 @@ Tests own their process, so they may set these; the library never does.
 """
 
 import atexit
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -35,12 +37,19 @@ def pytest_addoption(parser):
     )
 
 
+#: What the Examples of ``sknoise.onnx`` run: the ``onnx`` extra.
+ONNX_EXTRA = ("skl2onnx", "onnxruntime")
+
+
 def pytest_collection_modifyitems(config, items):
-    """Skip the tests marked slow unless ``--slow`` is given: each covers
-    in depth what a lighter test already covers, and CI runs them all."""
-    if config.getoption("--slow"):
-        return
-    skip = pytest.mark.skip(reason="slow: run with --slow (CI does)")
+    """Skip the tests marked slow unless ``--slow`` is given (each covers in
+    depth what a lighter test already covers, and CI runs them all), and
+    the Examples of ``sknoise.onnx`` without the ``onnx`` extra."""
+    missing = [name for name in ONNX_EXTRA if importlib.util.find_spec(name) is None]
+    slow = pytest.mark.skip(reason="slow: run with --slow (CI does)")
+    no_onnx = pytest.mark.skip(reason=f"needs the onnx extra ({', '.join(missing)})")
     for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
+        if "slow" in item.keywords and not config.getoption("--slow"):
+            item.add_marker(slow)
+        if missing and item.name.startswith("sknoise.onnx."):
+            item.add_marker(no_onnx)

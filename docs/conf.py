@@ -97,3 +97,7 @@ html_sidebars = {
 }
 html_static_path = []
 html_show_sourcelink = False
+# The site is published at sknoise._docstrings.DOCS_URL, where the
+# estimators' HTML representation links (its "?"), to the pages of api.rst's
+# generated/ folder. No html_baseurl: it would give every page a canonical
+# <link> to that host, and the built site is meant to work offline.

@@ -1,9 +1,15 @@
-"""Docstring sections the two estimators share, written once.
+"""Docstring sections the two estimators share, written once, and where
+the documentation lives.
 
 The estimators' ``__doc__`` are f-strings that splice these in, so that a
 parameter shared by the classifier and the regressor is described in one
 place.
 """
+
+#: Where the documentation is published: the API page of an estimator is
+#: ``generated/sknoise.<name>.html`` under it, as docs/api.rst builds it, and
+#: the HTML representation's "?" links there.
+DOCS_URL = "https://sknoise.readthedocs.io/en/stable/"
 
 COMMON_PARAMETERS = """\
     nodes : int or tuple of int, default=100

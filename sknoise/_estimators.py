@@ -25,10 +25,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _data, _params, _saved_state
 from ._config import ACTIVATIONS, OPTIMIZERS, FitConfig
-from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, KWARGS
+from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, DOCS_URL, KWARGS
 from ._fit import fit_or_roll_back
 from ._noise import NOISE_TYPES
-from ._sklearn_compat import Interval, KerasInstance, StrOptions
+from ._sklearn_compat import (
+    Interval,
+    InvalidParameterError,
+    KerasInstance,
+    StrOptions,
+)
 from ._targets import (
     ClassifierTargetEncoder,
     MultilabelTargetEncoder,
@@ -47,6 +52,12 @@ class _NoisyMLPBase(BaseEstimator):
     ``_target_validation``, and may weigh samples by class
     (``_weight_samples``).
     """
+
+    # The HTML representation's "?" links to the estimator's API page, as
+    # scikit-learn's estimators' do (scikit-learn fills in the module up to
+    # its first private part, "sknoise", and the class name).
+    _doc_link_module = "sknoise"
+    _doc_link_template = DOCS_URL + "generated/{estimator_module}.{estimator_name}.html"
 
     _parameter_constraints = {
         "nodes": [Interval(Integral, 1, None, closed="left"), tuple, list],
@@ -165,11 +176,28 @@ class _NoisyMLPBase(BaseEstimator):
         self : object
             The estimator.
         """
-        return super().set_params(**_params.set_extra_params(self, params))
+        rest = _params.set_extra_params(self, params)
+        try:
+            return super().set_params(**rest)
+        except ValueError as error:
+            # scikit-learn's message lists the valid names; say which is meant.
+            names = self._get_param_names()
+            unknown = [key for key in rest if key.partition("__")[0] not in names]
+            advice = _params.name_advice(self, unknown)
+            if not advice:
+                raise
+            raise ValueError(f"{error} {advice}") from None
 
     def _fit_config(self, *, incremental, has_validation_data=False):
         """Validate every parameter; return the fit's configuration."""
-        self._validate_params()
+        try:
+            self._validate_params()
+        except InvalidParameterError as error:
+            # scikit-learn's MLP spells some values otherwise: say how.
+            advice = _params.value_advice(self, str(error))
+            if advice is None:
+                raise
+            raise InvalidParameterError(f"{error} {advice}") from None
         return FitConfig.from_estimator(
             self,
             _params.routed_params(self),
@@ -264,13 +292,21 @@ class _NoisyMLPBase(BaseEstimator):
         any process, without sknoise installed. ``model_``, the training
         network, needs ``import sknoise`` to load, for its noise layers.
 
+        The model has been called once, so Keras' ONNX export takes it as
+        it is: ``model.export("model.onnx", format="onnx")`` on TensorFlow
+        or JAX, with the ``onnx`` extra installed. A model loaded back from
+        a ``.keras`` file has not (Keras does not save that): pass
+        ``input_signature=model.inputs`` to its ``export``. A model fitted
+        on sparse X takes the same features dense.
+
         Returns
         -------
         model : keras.Model
             Maps features (float32) to the network's outputs: the positive
-            class's probability (binary), the class probabilities
-            (multiclass), each label's probability (multilabel) or the
-            predicted values (regressor).
+            class's probability ``p`` (binary, one column;
+            ``predict_proba`` gives ``(1 - p, p)``), the class
+            probabilities (multiclass), each label's probability
+            (multilabel) or the predicted values (regressor).
 
         Examples
         --------

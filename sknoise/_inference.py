@@ -108,7 +108,9 @@ class InferenceNetwork:
         return np.concatenate(outputs, axis=0)
 
     def to_keras(self):
-        """A Keras model of built-in ``Dense`` layers computing the same."""
+        """A Keras model of built-in ``Dense`` layers computing the same,
+        called once, so that ``model.export(path, format="onnx")`` takes it
+        as it is."""
         from ._backend import import_keras
 
         keras = import_keras()
@@ -127,7 +129,13 @@ class InferenceNetwork:
             dense_layers.append(dense)
         for dense, (kernel, bias, _) in zip(dense_layers, self.layers, strict=True):
             dense.set_weights([kernel, bias])
-        return keras.Model(inputs, x, name="noisy_mlp_inference")
+        model = keras.Model(inputs, x, name="noisy_mlp_inference")
+        # Keras' ONNX export refuses a model that has never been called, even
+        # a functional one whose input signature is known; one call on a row
+        # of zeros marks it as called. (A model loaded from a file is not
+        # marked: Keras does not save it.)
+        model(np.zeros((1, n_features), dtype=self.dtype), training=False)
+        return model
 
 
 def _activation_name(activation):

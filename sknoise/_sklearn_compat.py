@@ -11,6 +11,7 @@ import sys
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
+    InvalidParameterError,
     StrOptions,
     validate_params,
 )
@@ -18,6 +19,7 @@ from sklearn.utils.validation import _check_sample_weight as check_sample_weight
 
 __all__ = [
     "Interval",
+    "InvalidParameterError",
     "KerasInstance",
     "StrOptions",
     "check_sample_weight",

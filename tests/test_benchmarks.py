@@ -22,6 +22,7 @@ from benchmarks import (
     grid_search,
     memory,
     noise_sites,
+    onnx_parity,
     progress,
     regularizers,
     sparse,
@@ -266,9 +267,10 @@ SCRIPTS = [
     batched_folds,
     progress,
     sparse,
+    onnx_parity,
 ]
-# The committed tables of these two time every installed backend.
-EVERY_BACKEND = (speed, everyday)
+# The committed tables of these time (or compare) every installed backend.
+EVERY_BACKEND = (speed, everyday, onnx_parity)
 
 
 def chosen_dir(script, argv, backends=("jax",)):
@@ -527,3 +529,37 @@ def test_sparse_benchmark_data_are_tfidf_like_with_signal():
     document_frequency = np.bincount(X.indices, minlength=3000) / 2000
     assert document_frequency[0] > 0.5 and np.median(document_frequency) < 0.05
     assert abs(y.mean() - 0.5) < 0.01
+
+
+def test_onnx_parity_table_has_a_column_per_conversion_and_backend():
+    def record(case, backend, labels_equal):
+        return {
+            "case": case,
+            "backend": backend,
+            "keras": 1e-7,
+            "skl2onnx": 2e-7,
+            "labels_equal": labels_equal,
+            "largest": 3.0,
+        }
+
+    records = [
+        record("binary", "jax", True),
+        record("regression", "jax", None),
+        {"environment": {}},
+        record("binary", "tensorflow", False),
+        record("regression", "tensorflow", None),
+    ]
+    rows = onnx_parity.summarise(records)
+    assert [row["case"] for row in rows] == ["binary", "regression"]
+    assert list(rows[0]) == [
+        "case",
+        "Keras export, jax",
+        "Keras export, tensorflow",
+        "skl2onnx, jax",
+        "skl2onnx, tensorflow",
+        "labels equal",
+        "largest output",
+    ]
+    # The labels are equal only if they are on every backend.
+    assert rows[0]["labels equal"] is False
+    assert rows[1]["labels equal"] == "n/a"

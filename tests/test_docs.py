@@ -13,6 +13,7 @@ import pytest
 
 import sknoise
 import sknoise.datasets
+import sknoise.onnx
 import sknoise.plotting
 
 # The numpydoc checks enforced (numpydoc.validate.ERROR_MSGS has them all).
@@ -56,7 +57,7 @@ CHECKED = {
 }
 METHOD_CHECKED = CHECKED - {"EX01"}
 # The modules whose ``__all__`` make up the public API.
-PUBLIC_MODULES = [sknoise, sknoise.datasets, sknoise.plotting]
+PUBLIC_MODULES = [sknoise, sknoise.datasets, sknoise.plotting, sknoise.onnx]
 
 
 def _public_objects():

@@ -394,3 +394,13 @@ def test_a_bad_routed_optimizer_setting_is_named_and_keeps_the_fitted_model(circ
     with pytest.raises(ValueError, match="optimizer__beta_1"):
         clf.fit(X, y)
     np.testing.assert_array_equal(clf.predict_proba(X), proba)
+
+
+@pytest.mark.parametrize("Estimator", [NoisyMLPClassifier, NoisyMLPRegressor])
+def test_the_html_repr_links_to_the_estimators_api_page(Estimator):
+    # The "?" of scikit-learn's HTML representation, in a pipeline too.
+    page = f"https://sknoise.readthedocs.io/en/stable/generated/sknoise.{Estimator.__name__}.html"
+    assert f'href="{page}"' in Estimator()._repr_html_()
+    assert (
+        f'href="{page}"' in make_pipeline(StandardScaler(), Estimator())._repr_html_()
+    )

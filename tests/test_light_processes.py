@@ -1,7 +1,8 @@
 """Processes that do not train load no Keras (issue 21).
 
-``import sknoise``, the estimators' parameters and representations, and a
-fitted estimator loaded from a file and predicting, run in NumPy and
+``import sknoise`` (and ``import sknoise.onnx``, which leaves skl2onnx and
+onnx to the conversion), the estimators' parameters and representations, and
+a fitted estimator loaded from a file and predicting, run in NumPy and
 scikit-learn alone: each is tried in a fresh interpreter on every installed
 Keras backend, which reports the heavy modules it ended up with. Training,
 and reading the training network ``model_``, load Keras (and only what the
@@ -27,7 +28,7 @@ from sklearn.exceptions import NotFittedError
 from sknoise import NoisyMLPClassifier, NoisyMLPRegressor
 from tests._recordings import assert_close_to_recording
 
-HEAVY = ("keras", "tensorflow", "jax", "scikeras")
+HEAVY = ("keras", "tensorflow", "jax", "scikeras", "skl2onnx", "onnx", "onnxruntime")
 BACKENDS = [
     name for name in ("tensorflow", "jax") if importlib.util.find_spec(name) is not None
 ]
@@ -72,6 +73,7 @@ def test_import_parameters_and_reprs_load_no_keras(backend):
         from sklearn.preprocessing import StandardScaler
         from sklearn.utils._param_validation import InvalidParameterError
         import sknoise
+        import sknoise.onnx
         from sknoise import NoisyMLPClassifier
 
         clf = NoisyMLPClassifier(nodes=(8, 4), noise_site="input+hidden",

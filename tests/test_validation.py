@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import InvalidParameterError
 
 from sknoise import NoisyMLPClassifier, NoisyMLPRegressor
 from sknoise._noise import resolve_noise_sites
@@ -138,6 +139,95 @@ def test_noise_site_forms_are_canonicalised(value, expected):
 def test_set_params_with_unknown_key_is_rejected():
     with pytest.raises(ValueError, match="Invalid parameter 'colour'"):
         NoisyMLPClassifier().set_params(colour="red")
+
+
+# What a user of scikit-learn's MLP (or of Keras) types, and what the error
+# for it must suggest.
+OTHER_NAMES = [
+    ("hidden_layer_sizes", (10,), "scikit-learn's name for 'nodes'"),
+    ("max_iter", 5, "scikit-learn's name for 'epochs'"),
+    ("learning_rate_init", 0.01, "scikit-learn's name for 'learning_rate'"),
+    ("solver", "adam", "scikit-learn's name for 'optimizer'"),
+    ("momentum", 0.9, "optimizer='sgd' with 'optimizer__momentum'"),
+    ("nesterovs_momentum", True, "optimizer='sgd' with 'optimizer__nesterov'"),
+    ("beta_1", 0.8, "'optimizer__beta_1'"),
+    ("beta_2", 0.99, "'optimizer__beta_2'"),
+    ("epsilon", 1e-7, "'optimizer__epsilon'"),
+    ("shuffle", False, "'fit__shuffle'"),
+    ("power_t", 0.5, "a Keras schedule as 'optimizer__learning_rate'"),
+    ("max_fun", 100, "solver='lbfgs' only"),
+    ("lr", 0.1, "'learning_rate'"),
+    ("l2", 0.1, "use 'alpha', the L2 penalty"),
+    ("patience", 3, "'n_iter_no_change'"),
+    ("min_delta", 0.01, "'tol'"),
+    ("validation_split", 0.2, "'validation_fraction'"),
+    ("seed", 0, "use 'random_state'"),
+    ("random_seed", 0, "use 'random_state'"),
+    ("dropout_rate", 0.1, "use 'dropout'"),
+    # Typos: of a constructor name, of one of the names above, of a route.
+    ("epoch", 3, "did you mean 'epochs'?"),
+    ("n_epochs", 3, "did you mean 'epochs'?"),
+    ("batchsize", 8, "did you mean 'batch_size'?"),
+    ("hidden_layer_size", (10,), "(100, 50) (taking it for 'hidden_layer_sizes')"),
+    ("optimiser__beta_1", 0.8, "did you mean 'optimizer__beta_1'?"),
+    ("optimizer_beta_1", 0.8, "did you mean 'optimizer__beta_1'?"),
+    ("callback__patience", 2, "did you mean 'callbacks__patience'?"),
+]
+
+
+@pytest.mark.parametrize("name, value, advice", OTHER_NAMES, ids=lambda v: str(v))
+def test_an_unknown_parameter_gets_a_suggestion_in_fit(name, value, advice):
+    with pytest.raises(ValueError, match="unknown parameters") as error:
+        NoisyMLPClassifier(**FAST, **{name: value}).fit(X, y)
+    assert f"{name!r}: " in str(error.value)
+    assert advice in str(error.value)
+    # Still said: where extra keyword parameters go.
+    assert "must be routed to one of" in str(error.value)
+
+
+@pytest.mark.parametrize("name, value, advice", OTHER_NAMES, ids=lambda v: str(v))
+def test_an_unknown_parameter_gets_a_suggestion_in_set_params(name, value, advice):
+    # As a grid search over a pipeline sets them.
+    with pytest.raises(ValueError, match="Invalid parameter") as error:
+        NoisyMLPRegressor().set_params(nodes=3, **{name: value})
+    assert advice in str(error.value)
+    # Only the unknown name gets advice.
+    assert "'nodes':" not in str(error.value)
+
+
+def test_an_unknown_parameter_with_nothing_close_gets_no_suggestion():
+    with pytest.raises(ValueError, match=r"unknown parameters \['colour'\]") as error:
+        NoisyMLPClassifier(**FAST, colour="red").fit(X, y)
+    assert "'colour':" not in str(error.value)
+    with pytest.raises(ValueError, match="Invalid parameter 'colour'") as error:
+        NoisyMLPClassifier().set_params(colour="red")
+    assert "'colour':" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "name, value, advice",
+    [
+        ("activation", "logistic", "scikit-learn's 'logistic' is 'sigmoid' here"),
+        ("activation", "identity", "scikit-learn's 'identity' is 'linear' here"),
+        ("optimizer", "lbfgs", "Keras has no L-BFGS"),
+        ("learning_rate", "constant", "leave it None (0.001) or give a float"),
+        ("learning_rate", "invscaling", "InverseTimeDecay"),
+        ("learning_rate", "adaptive", "keras.callbacks.ReduceLROnPlateau()"),
+    ],
+)
+def test_a_value_of_scikit_learns_mlp_gets_a_suggestion(name, value, advice):
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter") as error:
+        NoisyMLPClassifier(**{**FAST, name: value}).fit(X, y)
+    assert advice in str(error.value)
+
+
+def test_value_advice_is_for_the_parameter_the_error_names():
+    # epochs=0 is reported first; learning_rate's advice would mislead.
+    with pytest.raises(InvalidParameterError, match="'epochs' parameter") as error:
+        NoisyMLPClassifier(**{**FAST, "epochs": 0, "learning_rate": "adaptive"}).fit(
+            X, y
+        )
+    assert "ReduceLROnPlateau" not in str(error.value)
 
 
 def test_predict_before_fit_raises_not_fitted():
