@@ -16,6 +16,27 @@ warnings and errors still reach the user.
 ``keras`` (:func:`set_up_when_keras_is_imported`), which registers sknoise's
 layers whenever Keras is imported, by sknoise's first fit or by the user.
 
+The lock order. A thread that waits for a lock while holding another must
+take them in this order, outer first, or two threads can wait for each
+other forever (the first fit against a loaded estimator's ``model_`` did):
+
+1. ``_keras_loop._GLOBAL_RANDOM_STATE``, held through a Keras-loop fit,
+   user callbacks included (which may fit or read ``model_``);
+2. ``_estimators._MODEL_LOADING`` and ``_compiled.cache.LoopCache._lock``;
+3. Python's import locks of sknoise's lazily imported modules
+   (``_network``, ``_compiled``, ``_keras_loop``);
+4. ``_ONCE``, this module's, held for the one-time start-up below, which
+   imports Keras, its backend and scikeras;
+5. Python's import locks of those, and innermost that of ``_layers``, which
+   the post-import hook imports inside whoever's ``import keras``.
+
+Hence the two rules that keep it: nothing run inside an import of Keras
+(the hook, ``_layers``) takes a lock of sknoise's or imports Keras --
+``_layers`` reads the module the hook was given (:func:`loaded_keras`) and
+imports only modules ``import sknoise`` has loaded -- and every other
+importer of ``_layers`` (``_network``) calls :func:`import_keras` first.
+Code holding ``_ONCE`` takes none of levels 1 to 3.
+
 Otherwise nothing here touches the process's streams: fits may run in
 threads, and what the user's code writes to stderr during a fit goes out at
 once. (Doing the XLA warm-up at import instead would cost about 0.1 s but
@@ -176,10 +197,19 @@ def _start_keras_quietly():
 
 
 def loaded_keras():
-    """``keras`` for the modules that define Keras classes when imported
-    (``_layers``): the module the hook is registering them with, else
-    :func:`import_keras`'s."""
-    return _keras if _keras is not None else import_keras()
+    """``keras`` for ``_layers``, which defines Keras classes when imported:
+    the module the hook was given. Takes no lock, imports nothing.
+
+    ``_layers`` is imported inside an ``import keras`` (by the hook), so it
+    must not wait for :func:`import_keras` (see "The lock order" above);
+    every other importer has Keras imported first.
+    """
+    if _keras is None:
+        raise ImportError(
+            "sknoise._layers needs Keras imported first: import keras, or "
+            "call sknoise._backend.import_keras(), before importing it."
+        )
+    return _keras
 
 
 def set_up_when_keras_is_imported():
@@ -197,7 +227,8 @@ def _on_keras_import(module):
     """Keras has just been imported by this thread, which holds its import
     lock (another thread's ``import keras`` waits for this): remember it
     and register sknoise's layers. Takes no lock of sknoise's, so that it
-    cannot wait on a thread that waits on this import."""
+    cannot wait on a thread that waits on this import (level 5 of the lock
+    order)."""
     global _keras
     _keras = module
     try:

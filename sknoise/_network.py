@@ -13,8 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from ._backend import import_keras, optimizer_config, start_tensorflow_quietly
-from ._layers import Dense, Dropout, GaussianNoise
 from ._targets import METRIC_KEY
+
+# Keras before its layers: ``_layers`` is also imported inside an ``import
+# keras`` (by the post-import hook), so it never imports Keras itself (the
+# lock order of sknoise._backend).
+import_keras()
+from ._layers import Dense, Dropout, GaussianNoise  # noqa: E402
 
 
 def build_network(structure, strengths, *, encoder, optimizer, seed=None):
