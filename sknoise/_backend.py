@@ -119,36 +119,64 @@ class _RetracingFilter(logging.Filter):
 def _filtered_stderr_descriptor():
     """Capture fd 2, then replay it through :func:`filter_tensorflow_noise`.
 
-    It swaps the process-wide descriptor: only ever call it holding
-    ``_ONCE``, for one-time start-up work.
+    Descriptor 2 whatever ``sys.stderr`` is (a redirection, a notebook's
+    stream, one without a descriptor, None): C++ logging writes there. It
+    swaps the process-wide descriptor: only ever call it holding ``_ONCE``,
+    for one-time start-up work.
     """
+    _flush_stderr()
     try:
-        stderr_fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        # sys.stderr is no file (contextlib.redirect_stderr, a notebook's
-        # stream), but C++ logging writes to the process's descriptor 2.
-        stderr_fd = 2
-    sys.stderr.flush()
-    try:
-        saved_fd = os.dup(stderr_fd)
+        saved_fd = os.dup(2)
     except OSError:  # descriptor 2 is closed: nothing can be printed
         yield
         return
     with tempfile.TemporaryFile(mode="w+b") as capture:
-        os.dup2(capture.fileno(), stderr_fd)
+        os.dup2(capture.fileno(), 2)
         try:
             yield
         finally:
-            sys.stderr.flush()
-            os.dup2(saved_fd, stderr_fd)
+            _flush_stderr()
+            os.dup2(saved_fd, 2)
             os.close(saved_fd)
             capture.seek(0)
             remainder = filter_tensorflow_noise(
                 capture.read().decode("utf-8", errors="replace")
             )
             if remainder:
-                sys.stderr.write(remainder)
-                sys.stderr.flush()
+                _replay(remainder)
+
+
+# sys.stderr is None under pythonw, with ``2>&-`` and in some services; it
+# may also lack a method or fail (a closed descriptor, a broken pipe, a
+# user's stream). Starting Keras quietly must not make a fit fail on that,
+# as scikit-learn's fits do not: hence these two catch whatever it raises.
+
+
+def _flush_stderr():
+    """Flush ``sys.stderr``, so that what it holds is written outside the
+    capture."""
+    try:
+        sys.stderr.flush()
+    except Exception:  # None, no flush, or a stream that fails
+        pass
+
+
+def _replay(text):
+    """Write captured ``text`` where it was going: through ``sys.stderr``,
+    so that a redirection of the user's receives it, else to descriptor 2
+    itself, else nowhere (it is closed)."""
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        return
+    except Exception:  # None, or a stream that fails
+        pass
+    data = text.encode("utf-8", errors="replace")
+    try:
+        while data:
+            data = data[os.write(2, data) :]
+    except OSError:
+        pass
 
 
 # Guards the one-time start-up work below, so that a first use from several
