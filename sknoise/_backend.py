@@ -214,6 +214,36 @@ def import_keras():
     return _keras
 
 
+#: The Keras backends sknoise trains on: the compiled loop, the Keras loop's
+#: seeding and the noise source are written and tested for these.
+TRAINING_BACKENDS = ("tensorflow", "jax")
+
+
+def check_training_backend():
+    """Raise unless Keras runs on one of :data:`TRAINING_BACKENDS`.
+
+    Called as a fit starts, before anything is built or trained: on another
+    backend a fit would fail late and obscurely, or train on NaNs. Loaded
+    estimators predict on any backend (predictions are NumPy's).
+    """
+    backend = import_keras().backend.backend()
+    if backend not in TRAINING_BACKENDS:
+        supported = " and ".join(repr(name) for name in TRAINING_BACKENDS)
+        setting = os.environ.get("KERAS_BACKEND")
+        source = (
+            "KERAS_BACKEND is not set, so from ~/.keras/keras.json"
+            if setting is None
+            else f"KERAS_BACKEND={setting!r}"
+        )
+        raise RuntimeError(
+            f"sknoise trains on the Keras backends {supported}, but Keras runs "
+            f"on {backend!r} ({source}). Set the environment variable "
+            "KERAS_BACKEND to one of them before Keras is first imported: Keras "
+            "reads it once per process. Fitted estimators predict on any "
+            "backend; only training needs a supported one."
+        )
+
+
 def _start_keras_quietly():
     global _tensorflow_started
     with _filtered_stderr_descriptor():

@@ -364,6 +364,58 @@ def test_a_bad_cache_setting_fails_sknoise_fits_not_the_users_import_of_keras():
     assert report["result"] == "FileNotFoundError"
 
 
+def test_an_unsupported_backend_is_refused_before_training_and_still_predicts(
+    tmp_path,
+):
+    # Keras' numpy backend needs no install (torch, openvino would be refused
+    # alike): a fit, a Keras-loop fit, a partial_fit and a continued fit are
+    # refused at once, before any network or loop module is loaded, while the
+    # loaded estimator predicts as where it was trained.
+    clf = NoisyMLPClassifier(**FAST, warm_start=True).fit(X, y)
+    (tmp_path / "clf.pkl").write_bytes(pickle.dumps(clf))
+    np.save(tmp_path / "X.npy", X)
+    report = run_fresh(
+        """
+        import pickle, sys
+        import numpy as np
+        from sknoise import NoisyMLPClassifier, NoisyMLPRegressor
+
+        with open(sys.argv[1], "rb") as handle:
+            loaded = pickle.load(handle)
+        X = np.load(sys.argv[2])
+        labels = loaded.predict(X)
+        attempts = [
+            lambda: NoisyMLPClassifier(epochs=500).fit(X, labels),
+            lambda: NoisyMLPRegressor(training_loop="keras").fit(X, X[:, 0]),
+            lambda: NoisyMLPClassifier().partial_fit(X, labels, classes=["no", "yes"]),
+            lambda: loaded.fit(X, labels),  # warm_start: a continued fit
+        ]
+        errors = []
+        for attempt in attempts:
+            try:
+                attempt()
+            except RuntimeError as error:
+                errors.append(str(error))
+        modules = ("sknoise._network", "sknoise._compiled", "sknoise._keras_loop")
+        result = {"errors": errors, "proba": loaded.predict_proba(X).tolist(),
+                  "n_iter": loaded.n_iter_,
+                  "built": [m for m in modules if m in sys.modules]}
+        """,
+        "numpy",
+        tmp_path / "clf.pkl",
+        tmp_path / "X.npy",
+    )
+    result = report["result"]
+    assert len(result["errors"]) == 4
+    for message in result["errors"]:
+        assert "KERAS_BACKEND='numpy'" in message
+        assert "Keras runs on 'numpy'" in message
+        assert "'tensorflow' and 'jax'" in message
+    assert result["built"] == []
+    assert result["proba"] == clf.predict_proba(X).tolist()
+    assert result["n_iter"] == clf.n_iter_
+
+
 # A classifier saved by the release before models loaded lazily (trained on
 # JAX): its file layout is the same, so it predicts without Keras too.
 PREVIOUS = Path(__file__).parent / "data" / "classifier_0.1.0.dev0_c756586"
