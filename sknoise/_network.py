@@ -7,7 +7,10 @@ variables (see :mod:`sknoise._layers`), so changing them needs no new
 network.
 """
 
+import io
+import json
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -196,13 +199,44 @@ def apply_settings(model, strengths, optimizer_spec):
 
 def model_to_bytes(model):
     """The network, its optimizer state and its compile settings, as the
-    bytes of a ``.keras`` archive (Keras' own format)."""
+    bytes of a ``.keras`` archive (Keras' own format): the same bytes
+    whenever the same network is saved (see :func:`_reproducible`)."""
     keras = import_keras()
     start_tensorflow_quietly()  # Keras' serialisation imports it
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
         keras.saving.save_model(model, path)
-        return path.read_bytes()
+        return _reproducible(path.read_bytes())
+
+
+#: The time of every entry of a saved archive: the earliest a zip file holds.
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def _reproducible(archive):
+    """``archive`` without what changes from one save to the next: the time
+    of each zip entry (the weights' is the time of saving) and the
+    ``date_saved`` of ``metadata.json``; Keras reads neither when loading.
+    So a pickled estimator has the same bytes each time, as scikit-learn's
+    do, for ``joblib.hash``, ``joblib.Memory`` and content-addressed stores.
+    (The weights file, HDF5, holds no times: h5py writes its datasets
+    without them.)"""
+    rewritten = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(archive)) as source,
+        zipfile.ZipFile(rewritten, "w") as target,
+    ):
+        for entry in source.infolist():
+            data = source.read(entry)
+            if entry.filename == "metadata.json":
+                metadata = json.loads(data)
+                metadata.pop("date_saved", None)
+                data = json.dumps(metadata).encode()
+            fixed = zipfile.ZipInfo(entry.filename, date_time=_ZIP_EPOCH)
+            fixed.compress_type = entry.compress_type
+            fixed.external_attr = entry.external_attr
+            target.writestr(fixed, data)
+    return rewritten.getvalue()
 
 
 def model_from_bytes(archive):
