@@ -240,10 +240,37 @@ def _reproducible(archive):
 
 
 def model_from_bytes(archive):
-    """The network saved by :func:`model_to_bytes`, compiled."""
+    """The network saved by :func:`model_to_bytes`, compiled.
+
+    Raises a ValueError that says what to do when the archive is damaged:
+    Keras would report that the temporary ``model.keras`` was not found,
+    or a bad CRC.
+    """
+    _check_intact(archive)
     keras = import_keras()
     start_tensorflow_quietly()  # Keras' serialisation imports it
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
         path.write_bytes(archive)
         return keras.saving.load_model(path)
+
+
+def _check_intact(archive):
+    """Raise if ``archive`` is not a whole zip file (cut short, or with
+    bytes changed): the saved file it came from is damaged."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(archive)) as entries:
+            damaged = entries.testzip()  # the first entry failing its CRC
+        problem = None if damaged is None else f"its entry {damaged!r} is corrupt"
+    except zipfile.BadZipFile as error:
+        problem = f"it is not a whole zip file ({error})"
+    if problem is not None:
+        raise ValueError(
+            "The saved training network (model_, a .keras archive of "
+            f"{len(archive)} bytes) is damaged: {problem}. The file the "
+            "estimator was loaded from is incomplete or altered (a copy or a "
+            "download cut short?). Predictions do not need the network and "
+            "still work; to read model_ or continue training, load the "
+            "estimator from an intact copy of the file, or fit it afresh "
+            "(warm_start=False)."
+        )

@@ -99,6 +99,34 @@ def test_the_same_model_saves_to_the_same_bytes(monkeypatch, tmp_path):
     assert [_saved_forms(model, tmp_path) for model in models] == first
 
 
+@pytest.mark.parametrize("damage", ["truncated", "a changed byte"])
+def test_a_damaged_saved_network_says_so_and_what_to_do(damage):
+    clf = NoisyMLPClassifier(nodes=4, epochs=2, warm_start=True, random_state=0)
+    clf.fit(X, y)
+    state = clf.__getstate__()
+    archive = state["model_"]
+    middle = len(archive) // 2
+    if damage == "truncated":
+        state["model_"] = archive[:middle]
+    else:
+        state["model_"] = (
+            archive[:middle] + bytes([archive[middle] ^ 0xFF]) + archive[middle + 1 :]
+        )
+    loaded = pickle.loads(pickle.dumps(clf))
+    loaded.__setstate__(state)
+    # Predictions do not need the network.
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    for use in (lambda: loaded.model_, lambda: loaded.fit(X, y)):
+        with pytest.raises(ValueError, match="is damaged") as error:
+            use()
+        message = str(error.value)
+        assert "saved training network (model_" in message
+        assert "load the estimator from an intact copy" in message
+    # A fresh fit does not need it.
+    loaded.set_params(warm_start=False).fit(X, y)
+    assert loaded.n_iter_ == 2
+
+
 @pytest.mark.parametrize("fmt", ["pickle", "joblib", "cloudpickle"])
 def test_loading_in_a_fresh_process_gives_identical_probabilities(tmp_path, fmt):
     clf = NoisyMLPClassifier(nodes=8, epochs=5, random_state=0).fit(X, y)
