@@ -85,7 +85,7 @@ def _train(estimator, config, X, y, sample_weight, validation_data, *,
             data,
             config.validation_fraction,
             seed=estimator._seeds.layers,
-            stratify=encoder.stratify_,
+            encoder=encoder,
         )
     plan = _plan(estimator, config, kept.structure, data, fresh=not continuing)
     with quiet_tensorflow():
