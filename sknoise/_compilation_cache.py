@@ -8,7 +8,9 @@ disk and load them in the next process; sknoise turns that on only when asked,
 by :func:`enable_compilation_cache` or by the environment variable
 ``SKNOISE_COMPILATION_CACHE`` (``1`` for the default directory, or a
 directory; ``0`` or empty for off), read when sknoise first loads Keras and
-again before each new training loop is compiled. Without either, nothing is configured.
+again before each new training loop is compiled; one that names no usable
+directory is warned about, once, and fits run without the cache. Without
+either, nothing is configured.
 
 TensorFlow has a persistent cache for ``tf.function(jit_compile=True)`` too
 (``TF_XLA_FLAGS=--tf_xla_persistent_cache_directory=...``), but sknoise does
@@ -31,6 +33,9 @@ from ._backend import import_keras
 ENVIRONMENT_VARIABLE = "SKNOISE_COMPILATION_CACHE"
 _ON = frozenset({"1", "true", "yes", "on"})
 _OFF = frozenset({"", "0", "false", "no", "off"})
+#: Cache directories the variable asked for that could not be used, each
+#: warned about once.
+_UNUSABLE = set()
 
 
 def default_directory():
@@ -86,13 +91,34 @@ def apply_environment():
 
     Called by sknoise's first use of Keras (``import_keras``) and before
     each new training loop is compiled; a cache directory the user
-    already gave JAX wins. Does nothing on
-    TensorFlow.
+    already gave JAX wins. Does nothing on TensorFlow.
+
+    A directory that cannot be created (the variable names a file, or a
+    place this process may not write) gives a RuntimeWarning naming the
+    variable, and fits run without the cache: it only saves compile time,
+    and a long-lived service must not lose its fits over an environment
+    setting.
     """
     directory = directory_from_environment()
     if directory is None or import_keras().backend.backend() != "jax":
         return
-    _use_jax_cache(_backend_directory(directory, "jax"), replace=False)
+    try:
+        _use_jax_cache(_backend_directory(directory, "jax"), replace=False)
+    except OSError as error:
+        # Warn, not raise (see the docstring); once per setting, not at
+        # every compiled loop (Python's own once-only registry is reset
+        # whenever a library changes the warning filters).
+        if directory in _UNUSABLE:
+            return
+        _UNUSABLE.add(directory)
+        warnings.warn(
+            f"{ENVIRONMENT_VARIABLE}={os.environ[ENVIRONMENT_VARIABLE]!r} names "
+            f"no usable cache directory ({error}); sknoise compiles without "
+            "the cache. Point it at a directory this process can create and "
+            f"write, or set {ENVIRONMENT_VARIABLE}=0 to turn the cache off.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
 
 
 def enable_compilation_cache(directory=None):
