@@ -228,7 +228,7 @@ def check_training_backend():
     """
     backend = import_keras().backend.backend()
     if backend not in TRAINING_BACKENDS:
-        supported = " and ".join(repr(name) for name in TRAINING_BACKENDS)
+        supported = ", ".join(repr(name) for name in TRAINING_BACKENDS)
         setting = os.environ.get("KERAS_BACKEND")
         source = (
             "KERAS_BACKEND is not set, so from ~/.keras/keras.json"
@@ -236,7 +236,7 @@ def check_training_backend():
             else f"KERAS_BACKEND={setting!r}"
         )
         raise RuntimeError(
-            f"sknoise trains on the Keras backends {supported}, but Keras runs "
+            f"sknoise trains on the Keras backends {supported} only, but Keras runs "
             f"on {backend!r} ({source}). Set the environment variable "
             "KERAS_BACKEND to one of them before Keras is first imported: Keras "
             "reads it once per process. Fitted estimators predict on any "

@@ -431,7 +431,7 @@ def test_an_unsupported_backend_is_refused_before_training_and_still_predicts(
     for message in result["errors"]:
         assert "KERAS_BACKEND='numpy'" in message
         assert "Keras runs on 'numpy'" in message
-        assert "'tensorflow' and 'jax'" in message
+        assert "Keras backends 'tensorflow', 'jax' only" in message
     assert result["built"] == []
     assert result["proba"] == clf.predict_proba(X).tolist()
     assert result["n_iter"] == clf.n_iter_
