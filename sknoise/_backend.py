@@ -16,6 +16,27 @@ warnings and errors still reach the user.
 ``keras`` (:func:`set_up_when_keras_is_imported`), which registers sknoise's
 layers whenever Keras is imported, by sknoise's first fit or by the user.
 
+The lock order. A thread that waits for a lock while holding another must
+take them in this order, outer first, or two threads can wait for each
+other forever (the first fit against a loaded estimator's ``model_`` did):
+
+1. ``_keras_loop._GLOBAL_RANDOM_STATE``, held through a Keras-loop fit,
+   user callbacks included (which may fit or read ``model_``);
+2. ``_estimators._MODEL_LOADING`` and ``_compiled.cache.LoopCache._lock``;
+3. Python's import locks of sknoise's lazily imported modules
+   (``_network``, ``_compiled``, ``_keras_loop``);
+4. ``_ONCE``, this module's, held for the one-time start-up below, which
+   imports Keras, its backend and scikeras;
+5. Python's import locks of those, and innermost that of ``_layers``, which
+   the post-import hook imports inside whoever's ``import keras``.
+
+Hence the two rules that keep it: nothing run inside an import of Keras
+(the hook, ``_layers``) takes a lock of sknoise's or imports Keras --
+``_layers`` reads the module the hook was given (:func:`loaded_keras`) and
+imports only modules ``import sknoise`` has loaded -- and every other
+importer of ``_layers`` (``_network``) calls :func:`import_keras` first.
+Code holding ``_ONCE`` takes none of levels 1 to 3.
+
 Otherwise nothing here touches the process's streams: fits may run in
 threads, and what the user's code writes to stderr during a fit goes out at
 once. (Doing the XLA warm-up at import instead would cost about 0.1 s but
@@ -98,36 +119,64 @@ class _RetracingFilter(logging.Filter):
 def _filtered_stderr_descriptor():
     """Capture fd 2, then replay it through :func:`filter_tensorflow_noise`.
 
-    It swaps the process-wide descriptor: only ever call it holding
-    ``_ONCE``, for one-time start-up work.
+    Descriptor 2 whatever ``sys.stderr`` is (a redirection, a notebook's
+    stream, one without a descriptor, None): C++ logging writes there. It
+    swaps the process-wide descriptor: only ever call it holding ``_ONCE``,
+    for one-time start-up work.
     """
+    _flush_stderr()
     try:
-        stderr_fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        # sys.stderr is no file (contextlib.redirect_stderr, a notebook's
-        # stream), but C++ logging writes to the process's descriptor 2.
-        stderr_fd = 2
-    sys.stderr.flush()
-    try:
-        saved_fd = os.dup(stderr_fd)
+        saved_fd = os.dup(2)
     except OSError:  # descriptor 2 is closed: nothing can be printed
         yield
         return
     with tempfile.TemporaryFile(mode="w+b") as capture:
-        os.dup2(capture.fileno(), stderr_fd)
+        os.dup2(capture.fileno(), 2)
         try:
             yield
         finally:
-            sys.stderr.flush()
-            os.dup2(saved_fd, stderr_fd)
+            _flush_stderr()
+            os.dup2(saved_fd, 2)
             os.close(saved_fd)
             capture.seek(0)
             remainder = filter_tensorflow_noise(
                 capture.read().decode("utf-8", errors="replace")
             )
             if remainder:
-                sys.stderr.write(remainder)
-                sys.stderr.flush()
+                _replay(remainder)
+
+
+# sys.stderr is None under pythonw, with ``2>&-`` and in some services; it
+# may also lack a method or fail (a closed descriptor, a broken pipe, a
+# user's stream). Starting Keras quietly must not make a fit fail on that,
+# as scikit-learn's fits do not: hence these two catch whatever it raises.
+
+
+def _flush_stderr():
+    """Flush ``sys.stderr``, so that what it holds is written outside the
+    capture."""
+    try:
+        sys.stderr.flush()
+    except Exception:  # None, no flush, or a stream that fails
+        pass
+
+
+def _replay(text):
+    """Write captured ``text`` where it was going: through ``sys.stderr``,
+    so that a redirection of the user's receives it, else to descriptor 2
+    itself, else nowhere (it is closed)."""
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        return
+    except Exception:  # None, or a stream that fails
+        pass
+    data = text.encode("utf-8", errors="replace")
+    try:
+        while data:
+            data = data[os.write(2, data) :]
+    except OSError:
+        pass
 
 
 # Guards the one-time start-up work below, so that a first use from several
@@ -158,6 +207,36 @@ def import_keras():
     return _keras
 
 
+#: The Keras backends sknoise trains on: the compiled loop, the Keras loop's
+#: seeding and the noise source are written and tested for these.
+TRAINING_BACKENDS = ("tensorflow", "jax")
+
+
+def check_training_backend():
+    """Raise unless Keras runs on one of :data:`TRAINING_BACKENDS`.
+
+    Called as a fit starts, before anything is built or trained: on another
+    backend a fit would fail late and obscurely, or train on NaNs. Loaded
+    estimators predict on any backend (predictions are NumPy's).
+    """
+    backend = import_keras().backend.backend()
+    if backend not in TRAINING_BACKENDS:
+        supported = ", ".join(repr(name) for name in TRAINING_BACKENDS)
+        setting = os.environ.get("KERAS_BACKEND")
+        source = (
+            "KERAS_BACKEND is not set, so from ~/.keras/keras.json"
+            if setting is None
+            else f"KERAS_BACKEND={setting!r}"
+        )
+        raise RuntimeError(
+            f"sknoise trains on the Keras backends {supported} only, but Keras runs "
+            f"on {backend!r} ({source}). Set the environment variable "
+            "KERAS_BACKEND to one of them before Keras is first imported: Keras "
+            "reads it once per process. Fitted estimators predict on any "
+            "backend; only training needs a supported one."
+        )
+
+
 def _start_keras_quietly():
     global _tensorflow_started
     with _filtered_stderr_descriptor():
@@ -169,10 +248,19 @@ def _start_keras_quietly():
 
 
 def loaded_keras():
-    """``keras`` for the modules that define Keras classes when imported
-    (``_layers``): the module the hook is registering them with, else
-    :func:`import_keras`'s."""
-    return _keras if _keras is not None else import_keras()
+    """``keras`` for ``_layers``, which defines Keras classes when imported:
+    the module the hook was given. Takes no lock, imports nothing.
+
+    ``_layers`` is imported inside an ``import keras`` (by the hook), so it
+    must not wait for :func:`import_keras` (see "The lock order" above);
+    every other importer has Keras imported first.
+    """
+    if _keras is None:
+        raise ImportError(
+            "sknoise._layers needs Keras imported first: import keras, or "
+            "call sknoise._backend.import_keras(), before importing it."
+        )
+    return _keras
 
 
 def set_up_when_keras_is_imported():
@@ -190,7 +278,8 @@ def _on_keras_import(module):
     """Keras has just been imported by this thread, which holds its import
     lock (another thread's ``import keras`` waits for this): remember it
     and register sknoise's layers. Takes no lock of sknoise's, so that it
-    cannot wait on a thread that waits on this import."""
+    cannot wait on a thread that waits on this import (level 5 of the lock
+    order)."""
     global _keras
     _keras = module
     try:

@@ -156,17 +156,19 @@ def _unusable(directory, error):
     if ENVIRONMENT_VARIABLE in os.environ:
         _warn_once(
             f"{ENVIRONMENT_VARIABLE}={os.environ[ENVIRONMENT_VARIABLE]!r} names "
-            f"no directory sknoise can use ({error}): fits run without the "
-            "compilation cache. Set it to a directory, or to 0 to turn the "
-            "cache off."
+            f"no directory sknoise can use ({error}), so sknoise compiles "
+            f"without the cache. Set {ENVIRONMENT_VARIABLE} to a directory, or "
+            f"{ENVIRONMENT_VARIABLE}=0 to turn the cache off."
         )
     else:  # the default directory, which nobody asked for: say nothing
         logger.debug("no compilation cache in %s: %s", directory, error)
 
 
+# Once per message and process, whatever the warning filters: a service
+# fitting all day would otherwise repeat it at every new signature.
 @functools.cache
 def _warn_once(message):
-    warnings.warn(message, UserWarning, stacklevel=4)
+    warnings.warn(message, RuntimeWarning, stacklevel=4)
 
 
 def load(key):

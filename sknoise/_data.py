@@ -132,17 +132,59 @@ def _like(X_val, X):
     return X_val.toarray() if sp.issparse(X_val) else X_val
 
 
-def hold_out(data, validation_fraction, *, seed, stratify):
+def hold_out(data, validation_fraction, *, seed, encoder):
     """Split off ``validation_fraction`` of the data for early stopping,
-    stratified by the encoded targets if ``stratify``."""
+    stratified by the encoded targets if the target ``encoder`` stratifies."""
     X, y_encoded, sample_weight, _ = data
     arrays = [X, y_encoded] + ([] if sample_weight is None else [sample_weight])
-    parts = train_test_split(
-        *arrays,
-        test_size=validation_fraction,
-        random_state=seed,
-        stratify=y_encoded if stratify else None,
-    )
+    try:
+        parts = train_test_split(
+            *arrays,
+            test_size=validation_fraction,
+            random_state=seed,
+            stratify=y_encoded if encoder.stratify_ else None,
+        )
+    except ValueError as error:  # the data are valid: the split is not
+        raise ValueError(
+            _unsplittable(error, validation_fraction, y_encoded, encoder)
+        ) from error
     X, X_val, y_encoded, y_val = parts[:4]
     sample_weight = parts[4] if sample_weight is not None else None
     return TrainingData(X, y_encoded, sample_weight, (X_val, y_val))
+
+
+def _unsplittable(error, validation_fraction, y_encoded, encoder):
+    """Why early stopping cannot hold out its validation rows, in the
+    parameters' and the classes' terms, and what to change."""
+    held = (
+        f"early_stopping=True holds out validation_fraction={validation_fraction} "
+        f"of the {y_encoded.shape[0]} samples"
+    )
+    instead = (
+        "pass validation_data=(X_val, y_val) to score on instead, stop on the "
+        "training loss with monitor='loss', or set early_stopping=False."
+    )
+    if not encoder.stratify_:
+        return f"{held} to score each epoch, and that split fails: {error} " + (
+            f"Change validation_fraction, or {instead}"
+        )
+    # scikit-learn names the classes by their encoded indices: say which
+    # labels have a single sample, the usual cause.
+    counts = np.bincount(y_encoded.reshape(-1).astype(int))
+    single = [
+        repr(label.item())
+        for label, count in zip(encoder.classes_, counts, strict=False)
+        if count == 1
+    ]
+    if single:
+        which = "class " if len(single) == 1 else "classes "
+        has = " has" if len(single) == 1 else " have"
+        reason = which + ", ".join(single) + has + " a single sample"
+    else:
+        reason = str(error)
+    return (
+        f"{held}, stratified by class, to score each epoch, and that split "
+        f"fails: {reason}. It needs 2 samples of every class, and held-out "
+        "samples enough for one of each: add samples of the rarest classes or "
+        f"raise validation_fraction; or {instead}"
+    )

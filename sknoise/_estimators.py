@@ -19,6 +19,7 @@ import threading
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted
@@ -228,8 +229,10 @@ class _NoisyMLPBase(BaseEstimator):
             Training data. Sparse data are trained on without being
             densified (formats other than CSR, CSC among them, are converted
             to CSR once).
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Target values.
+        y : {array-like, sparse matrix} of shape (n_samples,) or (n_samples, n_outputs)
+            Target values. A sparse ``y`` (a multilabel indicator matrix, a
+            regressor's outputs) is trained on as the same targets dense;
+            a classifier then predicts sparse labels, as scikit-learn's MLP.
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights of the training loss.
         validation_data : tuple (X_val, y_val), default=None
@@ -539,8 +542,9 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data: dense if the first call's was, else sparse.
-        y : array-like of shape (n_samples,)
-            Class labels.
+        y : {array-like, sparse matrix} of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a multilabel indicator matrix (dense or
+            sparse).
         classes : array-like of shape (n_classes,), default=None
             Every class of the problem. Required on the first call, since a
             batch need not contain all classes; ignored afterwards unless it
@@ -618,6 +622,8 @@ def _read_only(array):
 
 
 def _is_multilabel(y):
+    if sp.issparse(y):
+        y = y.tocsr()  # type_of_target cannot index every format (COO)
     try:
         return type_of_target(y) == "multilabel-indicator"
     except ValueError:  # not a target at all: validate_data will say why
@@ -683,8 +689,8 @@ class NoisyMLPRegressor(RegressorMixin, _NoisyMLPBase):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data: dense if the first call's was, else sparse.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Target values.
+        y : {array-like, sparse matrix} of shape (n_samples,) or (n_samples, n_outputs)
+            Target values (a sparse ``y`` is trained on dense).
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights of the training loss.
 

@@ -10,7 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _data
-from ._backend import quiet_tensorflow, variable_to_numpy
+from ._backend import check_training_backend, quiet_tensorflow, variable_to_numpy
 from ._config import KeptState, Seeds, check_continuation, divergence_hints
 from ._fitted import fitted_attributes, is_fitted_state
 
@@ -26,7 +26,10 @@ def fit_or_roll_back(estimator, config, X, y, sample_weight, validation_data, *,
     unfitted. A failed continuation (``partial_fit``, ``warm_start``) is
     rolled back to the network and optimizer state it started from.
     """
-    from ._network import check_optimizer  # loads Keras: after validation
+    # Keras is loaded here, after validation; a backend sknoise cannot
+    # train on is refused before anything is built.
+    check_training_backend()
+    from ._network import check_optimizer
 
     # Before anything changes: a bad routed optimizer setting leaves a
     # fitted estimator as it was, and is reported by name rather than deep
@@ -82,7 +85,7 @@ def _train(estimator, config, X, y, sample_weight, validation_data, *,
             data,
             config.validation_fraction,
             seed=estimator._seeds.layers,
-            stratify=encoder.stratify_,
+            encoder=encoder,
         )
     plan = _plan(estimator, config, kept.structure, data, fresh=not continuing)
     with quiet_tensorflow():

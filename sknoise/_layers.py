@@ -26,8 +26,11 @@ from ._backend import loaded_keras, variable_to_numpy
 from ._noise import perturb
 from ._random import uniform
 
-# Imported by the hook that runs when Keras is, perhaps in another thread's
-# ``import keras``: hence the module that hook has, not import_keras.
+# Imported by the hook that runs inside whoever's ``import keras``, or by
+# ``_network`` once Keras is imported: hence the module the hook has, never
+# import_keras, which could wait for a thread that waits for this import (the
+# lock order of sknoise._backend). The modules above are loaded by ``import
+# sknoise``.
 keras = loaded_keras()
 ops = keras.ops
 

@@ -7,14 +7,22 @@ variables (see :mod:`sknoise._layers`), so changing them needs no new
 network.
 """
 
+import io
+import json
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from ._backend import import_keras, optimizer_config, start_tensorflow_quietly
-from ._layers import Dense, Dropout, GaussianNoise, GlorotUniform, Zeros
 from ._targets import METRIC_KEY
+
+# Keras before its layers: ``_layers`` is also imported inside an ``import
+# keras`` (by the post-import hook), so it never imports Keras itself (the
+# lock order of sknoise._backend).
+import_keras()
+from ._layers import Dense, Dropout, GaussianNoise, GlorotUniform, Zeros  # noqa: E402
 
 
 def build_network(structure, strengths, *, encoder, optimizer, seed=None):
@@ -192,20 +200,78 @@ def apply_settings(model, strengths, optimizer_spec):
 
 def model_to_bytes(model):
     """The network, its optimizer state and its compile settings, as the
-    bytes of a ``.keras`` archive (Keras' own format)."""
+    bytes of a ``.keras`` archive (Keras' own format): the same bytes
+    whenever the same network is saved (see :func:`_reproducible`)."""
     keras = import_keras()
     start_tensorflow_quietly()  # Keras' serialisation imports it
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
         keras.saving.save_model(model, path)
-        return path.read_bytes()
+        return _reproducible(path.read_bytes())
+
+
+#: The time of every entry of a saved archive: the earliest a zip file holds.
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def _reproducible(archive):
+    """``archive`` without what changes from one save to the next: the time
+    of each zip entry (the weights' is the time of saving) and the
+    ``date_saved`` of ``metadata.json``; Keras reads neither when loading.
+    So a pickled estimator has the same bytes each time, as scikit-learn's
+    do, for ``joblib.hash``, ``joblib.Memory`` and content-addressed stores.
+    (The weights file, HDF5, holds no times: h5py writes its datasets
+    without them.)"""
+    rewritten = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(archive)) as source,
+        zipfile.ZipFile(rewritten, "w") as target,
+    ):
+        for entry in source.infolist():
+            data = source.read(entry)
+            if entry.filename == "metadata.json":
+                metadata = json.loads(data)
+                metadata.pop("date_saved", None)
+                data = json.dumps(metadata).encode()
+            fixed = zipfile.ZipInfo(entry.filename, date_time=_ZIP_EPOCH)
+            fixed.compress_type = entry.compress_type
+            fixed.external_attr = entry.external_attr
+            target.writestr(fixed, data)
+    return rewritten.getvalue()
 
 
 def model_from_bytes(archive):
-    """The network saved by :func:`model_to_bytes`, compiled."""
+    """The network saved by :func:`model_to_bytes`, compiled.
+
+    Raises a ValueError that says what to do when the archive is damaged:
+    Keras would report that the temporary ``model.keras`` was not found,
+    or a bad CRC.
+    """
+    _check_intact(archive)
     keras = import_keras()
     start_tensorflow_quietly()  # Keras' serialisation imports it
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
         path.write_bytes(archive)
         return keras.saving.load_model(path)
+
+
+def _check_intact(archive):
+    """Raise if ``archive`` is not a whole zip file (cut short, or with
+    bytes changed): the saved file it came from is damaged."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(archive)) as entries:
+            damaged = entries.testzip()  # the first entry failing its CRC
+        problem = None if damaged is None else f"its entry {damaged!r} is corrupt"
+    except zipfile.BadZipFile as error:
+        problem = f"it is not a whole zip file ({error})"
+    if problem is not None:
+        raise ValueError(
+            "The saved training network (model_, a .keras archive of "
+            f"{len(archive)} bytes) is damaged: {problem}. The file the "
+            "estimator was loaded from is incomplete or altered (a copy or a "
+            "download cut short?). Predictions do not need the network and "
+            "still work; to read model_ or continue training, load the "
+            "estimator from an intact copy of the file, or fit it afresh "
+            "(warm_start=False)."
+        )

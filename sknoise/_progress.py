@@ -9,10 +9,13 @@ a long fit runs at a cost of one call's dispatch per update. How many
 epochs a call runs never changes the result: shuffles and noise are keyed by
 the epoch and the step, and early stopping's state is carried across calls.
 
-``verbose=1`` shows a tqdm bar (on stderr) where tqdm is installed, and a
-line per update otherwise; ``verbose=2`` prints a line for every epoch.
+``verbose=1`` shows a tqdm bar on stderr where tqdm is installed and stderr
+takes it, and a line per update on stdout otherwise (without tqdm, with
+``sys.stderr`` None, or once writing the bar fails); ``verbose=2`` prints a
+line for every epoch. What a fit shows never makes it fail.
 """
 
+import sys
 import time
 
 #: Epochs of the first call of a verbose fit: short, as it may include
@@ -72,9 +75,14 @@ class Progress:
         if not self.verbose or not len(chunk):
             return
         if self.bar is not None:
-            self.bar.set_postfix_str(self._logs(chunk[-1], "=", ", "), refresh=False)
-            self.bar.update(len(chunk))
-            return
+            try:
+                self.bar.set_postfix_str(
+                    self._logs(chunk[-1], "=", ", "), refresh=False
+                )
+                self.bar.update(len(chunk))
+                return
+            except Exception:  # a stream that fails: lines from now on
+                self.bar = None
         shown = range(len(chunk)) if self.verbose >= 2 else [len(chunk) - 1]
         for i in shown:
             logs = self._logs(chunk[i], ": ", " - ")
@@ -83,7 +91,10 @@ class Progress:
     def close(self):
         """End the bar, if any (also when the fit stops early or raises)."""
         if self.bar is not None:
-            self.bar.close()
+            try:
+                self.bar.close()
+            except Exception:  # a stream that fails: the fit has ended well
+                pass
 
     def _logs(self, row, assign, separator):
         return separator.join(
@@ -93,11 +104,17 @@ class Progress:
 
 
 def _tqdm_bar(epochs):
-    """A tqdm bar of ``epochs``, or None without tqdm."""
+    """A tqdm bar of ``epochs`` on stderr, or None without tqdm or a usable
+    stderr."""
     try:
         from tqdm import tqdm
     except ImportError:
         return None
-    # Plain tqdm, not tqdm.auto: in a notebook without ipywidgets the latter
-    # warns; the text bar works in both.
-    return tqdm(total=epochs, unit="epoch", leave=True)
+    if sys.stderr is None:  # pythonw, ``2>&-``: tqdm would write to None
+        return None
+    try:
+        # Plain tqdm, not tqdm.auto: in a notebook without ipywidgets the
+        # latter warns; the text bar works in both.
+        return tqdm(total=epochs, unit="epoch", leave=True)
+    except Exception:  # a stream that fails at the bar's first line
+        return None

@@ -1,13 +1,14 @@
 """The private scikit-learn names sknoise relies on, imported in one place.
 
-scikit-learn's parameter-validation machinery and ``_check_sample_weight``
-are private, so a scikit-learn release may move or change them; when one
-does, this module is the only one to adapt (as imbalanced-learn does with
-its ``utils/_sklearn_compat.py``).
+scikit-learn's parameter-validation machinery, ``_check_sample_weight`` and
+``_align_api_if_sparse`` are private, so a scikit-learn release may move or
+change them; when one does, this module is the only one to adapt (as
+imbalanced-learn does with its ``utils/_sklearn_compat.py``).
 """
 
 import sys
 
+import scipy.sparse as sp
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -17,12 +18,24 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import _check_sample_weight as check_sample_weight
 
+# Sparse results in the sparse interface scikit-learn returns (scipy
+# matrices, or arrays under ``sklearn.set_config(sparse_interface=...)``), as
+# its LabelBinarizer gives the sparse predictions of a sparse multilabel y.
+try:
+    from sklearn.utils._sparse import _align_api_if_sparse as sparse_result
+except ImportError:  # scikit-learn < 1.9: always scipy matrices
+
+    def sparse_result(X):
+        return sp.csr_matrix(X) if sp.issparse(X) else X
+
+
 __all__ = [
     "Interval",
     "InvalidParameterError",
     "KerasInstance",
     "StrOptions",
     "check_sample_weight",
+    "sparse_result",
     "validate_params",
 ]
 

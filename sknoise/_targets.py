@@ -2,10 +2,18 @@
 
 Each encoder also decides the head of the network: its width, its output
 activation and the Keras loss that goes with them.
+
+A 2-D target may be sparse (``validate_data`` passes it as CSR), as
+scikit-learn's MLP takes a sparse multilabel ``y``: the encoders densify it,
+since the network trains on dense targets and has as many outputs as ``y``
+has columns.
 """
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
+
+from ._sklearn_compat import sparse_result
 
 #: The key a classifier's metric is logged under in ``history_`` (Keras logs
 #: ``metrics=["accuracy"]`` as "accuracy" whatever function it resolves to).
@@ -109,8 +117,14 @@ class MultilabelTargetEncoder(TransformerMixin, BaseEstimator):
     exceeds 0.5.
     """
 
+    #: Fitted on a sparse ``y``; predictions are then sparse, as
+    #: scikit-learn's LabelBinarizer gives them. Files saved before sparse
+    #: targets were supported do not set it: dense.
+    sparse_input_ = False
+
     def fit(self, y):
-        y = np.asarray(y)
+        self.sparse_input_ = sp.issparse(y)
+        y = _dense(y)
         self.n_outputs_ = y.shape[1]
         self.classes_ = np.arange(self.n_outputs_)
         self.output_activation_ = "sigmoid"
@@ -121,7 +135,7 @@ class MultilabelTargetEncoder(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, y):
-        y = np.asarray(y)
+        y = _dense(y)
         if y.ndim != 2 or y.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y must be a label indicator matrix with {self.n_outputs_} "
@@ -132,7 +146,10 @@ class MultilabelTargetEncoder(TransformerMixin, BaseEstimator):
     def inverse_transform(self, raw, return_proba=False):
         """Turn network outputs into label indicators, or probabilities."""
         proba = np.asarray(raw, dtype=np.float64)
-        return proba if return_proba else (proba > 0.5).astype(int)
+        if return_proba:
+            return proba
+        labels = (proba > 0.5).astype(int)
+        return sparse_result(sp.csr_array(labels)) if self.sparse_input_ else labels
 
     def get_metadata(self):
         """Fitted attributes to copy onto the estimator."""
@@ -143,7 +160,7 @@ class RegressorTargetEncoder(TransformerMixin, BaseEstimator):
     """Reshape regression targets to the 2-D float32 array Keras expects."""
 
     def fit(self, y):
-        y = np.asarray(y)
+        y = _dense(y)
         self.y_ndim_ = y.ndim
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
         self.output_activation_ = "linear"
@@ -153,7 +170,7 @@ class RegressorTargetEncoder(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, y):
-        y = np.asarray(y, dtype="float32")
+        y = _dense(y).astype("float32")
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
         if n_outputs != self.n_outputs_:
             raise ValueError(
@@ -171,3 +188,8 @@ class RegressorTargetEncoder(TransformerMixin, BaseEstimator):
     def get_metadata(self):
         """Fitted attributes to copy onto the estimator."""
         return {"n_outputs_": self.n_outputs_}
+
+
+def _dense(y):
+    """``y`` as an array, a sparse one densified."""
+    return y.toarray() if sp.issparse(y) else np.asarray(y)

@@ -355,26 +355,93 @@ def test_keras_imported_in_a_thread_while_sknoise_imports_it_has_the_layers(back
 
 
 @pytest.mark.skipif("jax" not in BACKENDS, reason="the cache is JAX's")
-def test_a_bad_cache_setting_fails_neither_a_users_import_of_keras_nor_a_fit():
+def test_a_bad_cache_setting_warns_in_sknoise_fits_not_the_users_import_of_keras():
+    # The cache only saves compile time: its variable naming no usable
+    # directory costs a warning, once, that says what to change, not the fits
+    # (a file: tests/test_compilation_cache.py).
+    setting = "/proc/sknoise-cannot-write-here"
     report = run_fresh(
         """
         import warnings
         import numpy as np
         import sknoise
-        import keras  # registers the layers; reads no sknoise setting
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            sknoise.NoisyMLPClassifier(nodes=2, epochs=1).fit(
-                np.zeros((4, 1)), [0, 1, 0, 1]
-            )
-        result = [str(warning.message) for warning in caught]
+            import keras  # registers the layers; applies nothing
+        at_import = [str(w.message) for w in caught]
+        X, fitted = np.zeros((4, 1)), []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for nodes in (2, 3):  # two compiled loops
+                sknoise.NoisyMLPClassifier(nodes=nodes, epochs=1).fit(X, [0, 1] * 2)
+                fitted.append(nodes)
+        result = {"at import": at_import, "fitted": fitted,
+                  "warnings": [str(w.message) for w in caught
+                               if issubclass(w.category, RuntimeWarning)]}
         """,
         "jax",
-        SKNOISE_COMPILATION_CACHE="/proc/sknoise-cannot-write-here",
+        SKNOISE_COMPILATION_CACHE=str(setting),
     )
-    (message,) = report["result"]
-    assert "SKNOISE_COMPILATION_CACHE='/proc/sknoise-cannot-write-here'" in message
+    result = report["result"]
+    assert result["at import"] == []
+    assert result["fitted"] == [2, 3]
+    [message] = result["warnings"]
+    assert f"SKNOISE_COMPILATION_CACHE={str(setting)!r}" in message
+    assert "compiles without the cache" in message
+    assert "SKNOISE_COMPILATION_CACHE=0" in message
+
+
+def test_an_unsupported_backend_is_refused_before_training_and_still_predicts(
+    tmp_path,
+):
+    # Keras' numpy backend needs no install (torch, openvino would be refused
+    # alike): a fit, a Keras-loop fit, a partial_fit and a continued fit are
+    # refused at once, before any network or loop module is loaded, while the
+    # loaded estimator predicts as where it was trained.
+    clf = NoisyMLPClassifier(**FAST, warm_start=True).fit(X, y)
+    (tmp_path / "clf.pkl").write_bytes(pickle.dumps(clf))
+    np.save(tmp_path / "X.npy", X)
+    report = run_fresh(
+        """
+        import pickle, sys
+        import numpy as np
+        from sknoise import NoisyMLPClassifier, NoisyMLPRegressor
+
+        with open(sys.argv[1], "rb") as handle:
+            loaded = pickle.load(handle)
+        X = np.load(sys.argv[2])
+        labels = loaded.predict(X)
+        attempts = [
+            lambda: NoisyMLPClassifier(epochs=500).fit(X, labels),
+            lambda: NoisyMLPRegressor(training_loop="keras").fit(X, X[:, 0]),
+            lambda: NoisyMLPClassifier().partial_fit(X, labels, classes=["no", "yes"]),
+            lambda: loaded.fit(X, labels),  # warm_start: a continued fit
+        ]
+        errors = []
+        for attempt in attempts:
+            try:
+                attempt()
+            except RuntimeError as error:
+                errors.append(str(error))
+        modules = ("sknoise._network", "sknoise._compiled", "sknoise._keras_loop")
+        result = {"errors": errors, "proba": loaded.predict_proba(X).tolist(),
+                  "n_iter": loaded.n_iter_,
+                  "built": [m for m in modules if m in sys.modules]}
+        """,
+        "numpy",
+        tmp_path / "clf.pkl",
+        tmp_path / "X.npy",
+    )
+    result = report["result"]
+    assert len(result["errors"]) == 4
+    for message in result["errors"]:
+        assert "KERAS_BACKEND='numpy'" in message
+        assert "Keras runs on 'numpy'" in message
+        assert "Keras backends 'tensorflow', 'jax' only" in message
+    assert result["built"] == []
+    assert result["proba"] == clf.predict_proba(X).tolist()
+    assert result["n_iter"] == clf.n_iter_
 
 
 # A classifier saved by the release before models loaded lazily (trained on

@@ -1,11 +1,14 @@
 """Saving and loading: every supported format, in this and a fresh process."""
 
 import ast
+import io
 import pickle
 import re
 import subprocess
 import sys
 import textwrap
+import time
+import zipfile
 from pathlib import Path
 
 import cloudpickle
@@ -58,6 +61,71 @@ def assert_fresh_process_predicts_alike(script, path, clf, tmp_path):
         timeout=300,
     )
     np.testing.assert_array_equal(np.load(out), clf.predict_proba(X))
+
+
+def _saved_forms(estimator, tmp_path):
+    """What pickle, joblib and skops write for ``estimator``, and its
+    ``joblib.hash``. skops' own zip is not reproducible, for scikit-learn's
+    estimators either: its entries carry the time of saving, its schema the
+    ``id()`` of temporary objects, and its file names ``id()``s and uuids.
+    What it writes for sknoise's state is compared: its entries' contents."""
+    sio = pytest.importorskip("skops.io")
+    joblib.dump(estimator, tmp_path / "model.joblib")
+    with zipfile.ZipFile(io.BytesIO(sio.dumps(estimator))) as skops_file:
+        skops_entries = sorted(
+            skops_file.read(name)
+            for name in skops_file.namelist()
+            if name != "schema.json"
+        )
+    return {
+        "pickle": pickle.dumps(estimator),
+        "joblib": (tmp_path / "model.joblib").read_bytes(),
+        "joblib.hash": joblib.hash(estimator),
+        "skops entries": skops_entries,
+    }
+
+
+def test_the_same_model_saves_to_the_same_bytes(monkeypatch, tmp_path):
+    models = [
+        NoisyMLPClassifier(nodes=4, epochs=2, random_state=0).fit(X, y),
+        NoisyMLPRegressor(nodes=4, epochs=2, random_state=0).fit(X, X[:, :2]),
+    ]
+    first = [_saved_forms(model, tmp_path) for model in models]
+    # Saved again a day later by Python's clock, which times zip entries, and
+    # in another second by the clocks Python cannot move: Keras' date_saved
+    # (datetime.now) and HDF5's (the weights file's library).
+    time.sleep(1.1)
+    a_day_later = time.time() + 86400
+    monkeypatch.setattr(time, "time", lambda: a_day_later)
+    assert [_saved_forms(model, tmp_path) for model in models] == first
+
+
+@pytest.mark.parametrize("damage", ["truncated", "a changed byte"])
+def test_a_damaged_saved_network_says_so_and_what_to_do(damage):
+    clf = NoisyMLPClassifier(nodes=4, epochs=2, warm_start=True, random_state=0)
+    clf.fit(X, y)
+    state = clf.__getstate__()
+    archive = state["model_"]
+    middle = len(archive) // 2
+    if damage == "truncated":
+        state["model_"] = archive[:middle]
+    else:
+        state["model_"] = (
+            archive[:middle] + bytes([archive[middle] ^ 0xFF]) + archive[middle + 1 :]
+        )
+    loaded = pickle.loads(pickle.dumps(clf))
+    loaded.__setstate__(state)
+    # Predictions do not need the network.
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    for use in (lambda: loaded.model_, lambda: loaded.fit(X, y)):
+        with pytest.raises(ValueError, match="is damaged") as error:
+            use()
+        message = str(error.value)
+        assert "saved training network (model_" in message
+        assert "load the estimator from an intact copy" in message
+    # A fresh fit does not need it.
+    loaded.set_params(warm_start=False).fit(X, y)
+    assert loaded.n_iter_ == 2
 
 
 @pytest.mark.parametrize("fmt", ["pickle", "joblib", "cloudpickle"])

@@ -1,5 +1,7 @@
 """TensorFlow's start-up chatter is filtered; real messages still get through."""
 
+import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -148,3 +150,110 @@ def test_on_jax_import_leaves_tensorflow_out_and_fits_keep_it_quiet():
         "after a Keras fit: True",
     ]
     assert "cuda" not in run.stderr.lower() and "I0000" not in run.stderr, run.stderr
+
+
+# Streams a process may have instead of a terminal: sys.stderr None (pythonw,
+# ``2>&-``, some services), a closed descriptor 2, a stream without a
+# descriptor, one that fails. The first fit starts Keras under
+# a capture of descriptor 2 and replays what it does not filter: a line
+# written there while Keras is imported (by a hook of the user's) is real
+# output, kept where it can go.
+ODD_STREAMS = """
+import errno, io, json, os, sys, traceback
+import numpy as np
+import wrapt
+
+kind = sys.argv[1]
+
+
+class NoDescriptor:
+    def __init__(self):
+        self.parts = []
+
+    def write(self, text):
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+class Failing(io.TextIOBase):
+    def write(self, text):
+        raise OSError(errno.EPIPE, "Broken pipe")
+
+
+if kind == "None":
+    sys.stderr = None
+elif kind == "no descriptor":
+    sys.stderr = NoDescriptor()
+elif kind == "failing":
+    sys.stderr = Failing()
+elif kind == "closed descriptor":
+    os.close(2)
+# "started without descriptor 2": Python has set sys.stderr to None.
+
+
+def user_line(module):
+    try:
+        os.write(2, b"a line written while Keras is imported\\n")
+    except OSError:
+        pass
+
+
+import sknoise
+
+wrapt.register_post_import_hook(user_line, "keras")
+X = np.random.default_rng(0).normal(size=(20, 2))
+outcomes = {}
+for loop in ("compiled", "keras"):
+    for verbose in (0, 1, 2):
+        try:
+            sknoise.NoisyMLPClassifier(
+                nodes=2, epochs=2, verbose=verbose, training_loop=loop
+            ).fit(X, [0, 1] * 10)
+            outcomes[f"{loop}, verbose={verbose}"] = "fitted"
+        except Exception:
+            outcomes[f"{loop}, verbose={verbose}"] = traceback.format_exc()
+text = "".join(sys.stderr.parts) if kind == "no descriptor" else None
+print(json.dumps({"outcomes": outcomes, "stream": text}))
+"""
+
+BACKENDS = [
+    name for name in ("tensorflow", "jax") if importlib.util.find_spec(name) is not None
+]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "None",
+        "started without descriptor 2",
+        "closed descriptor",
+        "no descriptor",
+        "failing",
+    ],
+)
+def test_fits_work_whatever_stderr_is_and_keep_real_output(kind, backend):
+    command = [sys.executable, "-c", ODD_STREAMS, kind]
+    if kind == "started without descriptor 2":
+        command = ["sh", "-c", 'exec "$0" "$@" 2>&-', *command]
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KERAS_BACKEND": backend},
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    fits = [f"{loop}, verbose={v}" for loop in ("compiled", "keras") for v in range(3)]
+    assert report["outcomes"] == dict.fromkeys(fits, "fitted")
+    line = "a line written while Keras is imported\n"
+    if kind == "no descriptor":
+        # Replayed through the user's stream, which keeps it.
+        assert line in report["stream"]
+    elif kind in ("None", "failing"):
+        # No stream to take it: to descriptor 2, where it was written.
+        assert line in result.stderr

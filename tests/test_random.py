@@ -1,5 +1,6 @@
 """Statistics of sknoise's counter-based noise source, and its noise layer."""
 
+import keras  # before sknoise._layers, which needs Keras imported first
 import numpy as np
 import pytest
 from numpy.polynomial import polynomial
@@ -7,11 +8,8 @@ from scipy import stats
 from scipy.special import ndtri
 
 from sknoise import _random
-from sknoise._backend import import_keras
 from sknoise._layers import GaussianNoise
 from sknoise._random import random_bits, standard_normal, uniform
-
-keras = import_keras()
 
 
 def draws(function, shape, seed_word, n_steps):

@@ -1,5 +1,6 @@
 """Sparse X (scipy CSR and CSC, matrices and arrays): trained without
-densifying, with the results of the same data dense."""
+densifying, with the results of the same data dense; and sparse y, trained
+on as the same targets dense."""
 
 import pickle
 
@@ -213,3 +214,100 @@ def test_sparse_fits_with_rows_of_nearby_lengths_share_a_compiled_loop():
     assert loop_cache.traces == traces
     clone(estimator).fit(_with_longest_row(9), y_class)
     assert loop_cache.traces == traces + 1
+
+
+# ---------------------------------------------------------------------------
+# Sparse y: a multilabel indicator matrix, or a regressor's outputs, as a
+# scipy matrix or array. scikit-learn's MLPClassifier takes a sparse
+# multilabel y and predicts sparse labels (its MLPRegressor fails on sparse
+# y); sknoise trains on the same targets dense, and predicts the same.
+# ---------------------------------------------------------------------------
+Y_LABELS = np.column_stack([y_class, X_dense[:, 0] > 0, X_dense[:, 1] > 0.5])
+Y_LABELS = Y_LABELS.astype(int)
+Y_OUTPUTS = np.column_stack([y_reg, X_dense[:, :3].sum(axis=1)])
+Y_FORMATS = {
+    **FORMATS,
+    "coo": sp.coo_matrix,
+    "lil": sp.lil_matrix,
+}
+TARGETS = [(NoisyMLPClassifier, Y_LABELS), (NoisyMLPRegressor, Y_OUTPUTS)]
+
+
+@pytest.mark.parametrize("Estimator, Y", TARGETS, ids=["multilabel", "multi-output"])
+@pytest.mark.parametrize("to_sparse", Y_FORMATS.values(), ids=Y_FORMATS.keys())
+@pytest.mark.parametrize("loop", ["compiled", "keras"])
+def test_sparse_y_fits_as_the_same_y_dense(Estimator, Y, to_sparse, loop):
+    dense = Estimator(**FAST, training_loop=loop).fit(X_dense, Y)
+    sparse = Estimator(**FAST, training_loop=loop).fit(X_dense, to_sparse(Y))
+    np.testing.assert_allclose(
+        _outputs(sparse, X_dense), _outputs(dense, X_dense), rtol=RTOL, atol=ATOL
+    )
+    np.testing.assert_allclose(
+        sparse.history_["loss"], dense.history_["loss"], rtol=RTOL
+    )
+    predicted = sparse.predict(X_dense)
+    if Estimator is NoisyMLPRegressor:
+        assert isinstance(predicted, np.ndarray)
+        return
+    np.testing.assert_array_equal(predicted.toarray(), dense.predict(X_dense))
+    assert sparse.score(X_dense, to_sparse(Y)) == dense.score(X_dense, Y)
+
+
+def test_sparse_multilabel_y_is_taken_and_predicted_as_scikit_learn_does():
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+    Y_csr = sp.csr_matrix(Y_LABELS)
+    check_classification_targets(Y_csr)
+    assert type_of_target(Y_csr) == "multilabel-indicator"
+    reference = MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+    with pytest.warns(UserWarning):  # scikit-learn's ConvergenceWarning
+        reference.fit(X_dense, Y_csr)
+    clf = NoisyMLPClassifier(**FAST).fit(X_dense, Y_csr)
+    predicted, expected = clf.predict(X_dense), reference.predict(X_dense)
+    assert type(predicted) is type(expected)
+    assert predicted.shape == expected.shape
+    assert isinstance(clf.predict_proba(X_dense), np.ndarray)
+    np.testing.assert_array_equal(clf.classes_, reference.classes_)
+    # A sparse y of one column is no multilabel target: scikit-learn refuses
+    # it as dense data required, and so does sknoise.
+    with pytest.raises(TypeError, match="Sparse data was passed for y"):
+        reference.fit(X_dense, Y_csr[:, :1])
+    with pytest.raises(TypeError, match="Sparse data was passed for y"):
+        NoisyMLPClassifier(**FAST).fit(X_dense, Y_csr[:, :1])
+
+
+@pytest.mark.parametrize("Estimator, Y", TARGETS, ids=["multilabel", "multi-output"])
+def test_sparse_y_in_partial_fit_validation_data_and_the_hold_out(Estimator, Y):
+    Y_csr = sp.csr_matrix(Y)
+    dense, sparse = Estimator(**FAST), Estimator(**FAST)
+    for _ in range(2):
+        dense.partial_fit(X_dense, Y)
+        sparse.partial_fit(X_dense, Y_csr)
+    np.testing.assert_allclose(
+        _outputs(sparse, X_dense), _outputs(dense, X_dense), rtol=RTOL, atol=ATOL
+    )
+    params = {**FAST, "early_stopping": True, "n_iter_no_change": 2}
+    dense = Estimator(**params).fit(
+        X_dense[:40], Y[:40], validation_data=(X_dense[40:], Y[40:])
+    )
+    sparse = Estimator(**params).fit(
+        X_dense[:40], Y_csr[:40], validation_data=(X_dense[40:], Y_csr[40:])
+    )
+    np.testing.assert_allclose(
+        sparse.history_["val_loss"], dense.history_["val_loss"], rtol=RTOL
+    )
+    held_dense = Estimator(**params).fit(X_dense, Y)
+    held_sparse = Estimator(**params).fit(X_dense, Y_csr)
+    np.testing.assert_allclose(
+        held_sparse.validation_scores_, held_dense.validation_scores_, rtol=RTOL
+    )
+
+
+def test_a_pickled_sparse_y_fit_still_predicts_sparse_labels():
+    clf = NoisyMLPClassifier(**FAST).fit(X_dense, sp.csr_matrix(Y_LABELS))
+    loaded = pickle.loads(pickle.dumps(clf))
+    assert sp.issparse(loaded.predict(X_dense))
+    np.testing.assert_array_equal(
+        loaded.predict(X_dense).toarray(), clf.predict(X_dense).toarray()
+    )

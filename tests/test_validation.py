@@ -349,3 +349,29 @@ def test_partial_fit_with_an_unseen_class_is_rejected_and_harmless():
     with pytest.raises(ValueError, match=r"labels \['2'\] that are not among"):
         clf.partial_fit(X, np.where(y == 1, 2, 0))
     np.testing.assert_array_equal(clf.predict_proba(X), before)
+
+
+@pytest.mark.parametrize(
+    "Estimator, X_fit, y_fit, reason",
+    [
+        (NoisyMLPClassifier, X, ["a", "b"] * 9 + ["a", "c"],
+         "class 'c' has a single sample"),
+        (NoisyMLPClassifier, X, [0, 1, 2] * 6 + [0, 1],
+         "test_size = 2 should be greater or equal to the number of classes = 3"),
+        (NoisyMLPRegressor, X[:1], [1.0], "the resulting train set will be empty"),
+    ],
+    ids=["a class of one", "fewer held out than classes", "one sample"],
+)  # fmt: skip
+def test_an_impossible_early_stopping_hold_out_names_the_parameters(
+    Estimator, X_fit, y_fit, reason
+):
+    with pytest.raises(ValueError) as error:
+        Estimator(**FAST, early_stopping=True).fit(X_fit, y_fit)
+    message = str(error.value)
+    assert message.startswith(
+        f"early_stopping=True holds out validation_fraction=0.1 of the "
+        f"{len(y_fit)} samples"
+    )
+    assert reason in message
+    assert "validation_data=(X_val, y_val)" in message
+    assert "early_stopping=False" in message
