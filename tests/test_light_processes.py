@@ -9,7 +9,6 @@ and reading the training network ``model_``, load Keras (and only what the
 fit's path needs).
 """
 
-import importlib.util
 import json
 import os
 import pickle
@@ -26,12 +25,10 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from sknoise import NoisyMLPClassifier, NoisyMLPRegressor
+from tests._backends import INSTALLED, each_backend
 from tests._recordings import assert_close_to_recording
 
 HEAVY = ("keras", "tensorflow", "jax", "scikeras", "skl2onnx", "onnx", "onnxruntime")
-BACKENDS = [
-    name for name in ("tensorflow", "jax") if importlib.util.find_spec(name) is not None
-]
 rng = np.random.default_rng(0)
 X = rng.normal(size=(40, 3)).astype("float32")
 y = np.array(["no", "yes"])[(X[:, 0] > 0).astype(int)]
@@ -63,7 +60,7 @@ def run_fresh(script, backend, *argv, **environment):
     return json.loads(completed.stdout.splitlines()[-1])
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", each_backend())
 def test_import_parameters_and_reprs_load_no_keras(backend):
     report = run_fresh(
         """
@@ -151,7 +148,7 @@ SAVED = {
 }
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", each_backend())
 def test_a_loaded_estimator_predicts_without_keras(backend, tmp_path):
     pytest.importorskip("skops.io")
     estimators, argv = {}, [tmp_path / "data.npy"]
@@ -178,7 +175,7 @@ def test_a_loaded_estimator_predicts_without_keras(backend, tmp_path):
             assert result["log_proba"] == estimator.predict_log_proba(X).tolist()
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", each_backend())
 def test_a_fit_loads_what_its_training_loop_needs_and_no_more(backend):
     report = run_fresh(
         """
@@ -204,7 +201,7 @@ def test_a_fit_loads_what_its_training_loop_needs_and_no_more(backend):
     assert set(report["loaded"]) == {*keras_alone, "tensorflow", "scikeras"}
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", each_backend())
 @pytest.mark.parametrize(
     "keras_first", [False, True], ids=["sknoise-first", "keras-first"]
 )
@@ -330,7 +327,7 @@ def test_the_keras_constraint_reads_a_partly_imported_keras(monkeypatch):
     assert not constraint.is_satisfied_by(object())
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", each_backend())
 def test_keras_imported_in_a_thread_while_sknoise_imports_it_has_the_layers(backend):
     # The thread that runs Keras' import registers the layers before any
     # other thread's ``import keras`` returns, whoever started first.
@@ -354,7 +351,7 @@ def test_keras_imported_in_a_thread_while_sknoise_imports_it_has_the_layers(back
     assert report["result"] is True
 
 
-@pytest.mark.skipif("jax" not in BACKENDS, reason="the cache is JAX's")
+@pytest.mark.skipif("jax" not in INSTALLED, reason="the cache is JAX's")
 def test_a_bad_cache_setting_warns_in_sknoise_fits_not_the_users_import_of_keras():
     # The cache only saves compile time: its variable naming no usable
     # directory costs a warning, once, that says what to change, not the fits
@@ -449,7 +446,7 @@ def test_an_unsupported_backend_is_refused_before_training_and_still_predicts(
 PREVIOUS = Path(__file__).parent / "data" / "classifier_0.1.0.dev0_c756586"
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", each_backend())
 def test_a_file_of_the_previous_release_predicts_without_keras(backend):
     script = """
         import sys, warnings

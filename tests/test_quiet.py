@@ -1,6 +1,5 @@
 """TensorFlow's start-up chatter is filtered; real messages still get through."""
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -10,6 +9,7 @@ import textwrap
 import pytest
 
 from sknoise._backend import filter_tensorflow_noise
+from tests._backends import each_backend
 
 TENSORFLOW_STARTUP = """\
 WARNING: All log messages before absl::InitializeLog() is called are written to STDERR
@@ -219,20 +219,19 @@ text = "".join(sys.stderr.parts) if kind == "no descriptor" else None
 print(json.dumps({"outcomes": outcomes, "stream": text}))
 """
 
-BACKENDS = [
-    name for name in ("tensorflow", "jax") if importlib.util.find_spec(name) is not None
-]
 
-
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", each_backend())
 @pytest.mark.parametrize(
     "kind",
     [
+        # pythonw, services and 2>&- (the test command runs these two; CI,
+        # with --slow, the rarer kinds too).
         "None",
-        "started without descriptor 2",
         "closed descriptor",
-        "no descriptor",
-        "failing",
+        *(
+            pytest.param(kind, marks=pytest.mark.slow)
+            for kind in ("started without descriptor 2", "no descriptor", "failing")
+        ),
     ],
 )
 def test_fits_work_whatever_stderr_is_and_keep_real_output(kind, backend):
