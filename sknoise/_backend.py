@@ -57,6 +57,8 @@ import warnings
 import numpy as np
 import wrapt
 
+from . import _threads
+
 # Lines TensorFlow prints on every import on a CPU-only machine. Each pattern
 # is matched against one line of the captured output.
 _BENIGN_LINES = (
@@ -238,13 +240,23 @@ def check_training_backend():
 
 
 def _start_keras_quietly():
+    """Import Keras and start its backend, quietly and with the process's
+    thread limit (:mod:`._threads`)."""
     global _tensorflow_started
-    with _filtered_stderr_descriptor():
+    limit = _threads.thread_limit()
+    with _filtered_stderr_descriptor(), _threads.limited_xla_threads(limit):
         import keras
 
-        if keras.backend.backend() == "tensorflow":
+        backend = keras.backend.backend()
+        if backend == "jax":
+            import jax
+
+            jax.devices()  # XLA reads its flags as it makes the CPU client
+        elif backend == "tensorflow":
+            _threads.limit_tensorflow_threads(limit)
             _start_tensorflow()
             _tensorflow_started = True
+    _threads.applied_limit = limit
 
 
 def loaded_keras():
@@ -380,7 +392,9 @@ def _initialise_xla_quietly():
         if import_keras().backend.backend() == "tensorflow":
             import tensorflow as tf
 
-            with _filtered_stderr_descriptor():
+            # TensorFlow's XLA reads its flags at its first compilation.
+            limit = _threads.thread_limit()
+            with _filtered_stderr_descriptor(), _threads.limited_xla_threads(limit):
                 try:
                     tf.function(_tanh, jit_compile=True, autograph=False)(
                         tf.constant(0.0)

@@ -59,10 +59,13 @@ def _installed(name):
 def fingerprint(backend):
     """What decides the roundings of a fit on ``backend`` here.
 
-    The processor (vendor, family, model: the compiler's target) and its
-    vector extensions, the BLAS libraries NumPy and SciPy loaded (with the
-    kernel family they chose), and the versions of the numerical libraries.
+    The processor (vendor, family, model: the compiler's target), its
+    vector extensions and the number of CPUs (TensorFlow's reductions split
+    by its thread count), the BLAS libraries NumPy and SciPy loaded (with
+    the kernel family they chose), and the versions of the numerical
+    libraries.
     """
+    from sknoise._threads import available_cpus
     import scipy.linalg  # noqa: F401  (loads SciPy's BLAS, which predictions use)
     from threadpoolctl import threadpool_info
 
@@ -87,6 +90,7 @@ def fingerprint(backend):
         ).strip()
         or platform.processor(),
         "vector_extensions": extensions,
+        "cpus": available_cpus(),
         "blas": blas,
         "versions": {name: _installed(name) for name in _LIBRARIES},
     }

@@ -4,6 +4,9 @@ The stderr checks run in a subprocess, which the parent reads at the file
 descriptor level: that is where a library swapping fd 2 loses output.
 """
 
+import importlib.util
+import json
+import os
 import random
 import subprocess
 import sys
@@ -14,6 +17,8 @@ import numpy as np
 import pytest
 
 from sknoise import NoisyMLPClassifier
+from sknoise._threads import ONE_THREAD_XLA, available_cpus
+from tests._backends import each_backend
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(24, 3)).astype("float32")
@@ -30,13 +35,14 @@ y = (X[:, 0] > 0).astype(int)
 """
 
 
-def _run(body):
-    """Run ``HEADER + body`` in a fresh interpreter; return its stdout and
-    stderr."""
+def _run(body, env=None, argv=()):
+    """Run ``HEADER + body`` in a fresh interpreter, with ``env`` added to
+    this one's environment; return its stdout and stderr."""
     result = subprocess.run(
-        [sys.executable, "-c", HEADER + textwrap.dedent(body)],
+        [sys.executable, "-c", HEADER + textwrap.dedent(body), *argv],
         capture_output=True,
         text=True,
+        env={**os.environ, **(env or {})},
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
@@ -152,3 +158,79 @@ def test_a_pickled_copy_continues_the_keras_loop_like_the_original(shuffle):
     clf.fit(X, y)
     copy.fit(X, y)
     np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
+
+
+# ---------------------------------------------------------------------------
+# Thread limits: the one NumPy's BLAS has reaches the backend's pools
+# ---------------------------------------------------------------------------
+LIMIT_PROBE = """
+import json, os
+import jaxlib.xla_client as xla_client
+
+# XLA reads XLA_FLAGS when JAX makes its CPU client: record them then.
+seen = {}
+make_cpu_client = xla_client.make_cpu_client
+
+def recording(*args, **kwargs):
+    seen["XLA_FLAGS"] = os.environ.get("XLA_FLAGS")
+    return make_cpu_client(*args, **kwargs)
+
+xla_client.make_cpu_client = recording
+from threadpoolctl import threadpool_limits
+from sknoise import _threads
+how = sys.argv[1]
+with threadpool_limits(1 if how == "threadpoolctl" else None):
+    NoisyMLPClassifier(nodes=3, epochs=1).fit(X, y)
+import keras
+
+report = {"applied": _threads.applied_limit, "xla": seen.get("XLA_FLAGS"),
+          "after": os.environ.get("XLA_FLAGS")}
+if keras.backend.backend() == "tensorflow":
+    import tensorflow as tf
+
+    report["tensorflow"] = tf.config.threading.get_intra_op_parallelism_threads()
+print(json.dumps(report))
+"""
+
+
+@pytest.mark.parametrize("backend", each_backend())
+@pytest.mark.parametrize("how", ["OMP_NUM_THREADS", "threadpoolctl", "no limit"])
+def test_a_blas_thread_limit_reaches_the_backend(how, backend):
+    if importlib.util.find_spec("jaxlib") is None:
+        pytest.skip("the probe reads JAX's client creation")
+    env = {"KERAS_BACKEND": backend}
+    if how == "OMP_NUM_THREADS":
+        env["OMP_NUM_THREADS"] = "1"
+    stdout, _ = _run(LIMIT_PROBE, env=env, argv=[how])
+    report = json.loads(stdout.splitlines()[-1])
+    limited = how != "no limit" and available_cpus() > 1
+    assert report["applied"] == (1 if limited else None)
+    # The user's environment is as it was.
+    assert report["after"] is None
+    if backend == "jax":
+        assert report["xla"] == (ONE_THREAD_XLA if limited else None)
+    else:
+        assert report["tensorflow"] == (1 if limited else 0)
+
+
+def _backend_threads(estimator, X, y):
+    """A scorer that reports the limit sknoise applied in the worker."""
+    from sknoise import _threads
+
+    return _threads.applied_limit or 0
+
+
+@pytest.mark.skipif(available_cpus() < 2, reason="joblib limits nothing on 1 CPU")
+def test_joblib_workers_start_the_backend_with_their_share_of_the_cpus():
+    from sklearn.model_selection import cross_val_score
+
+    scores = cross_val_score(
+        NoisyMLPClassifier(nodes=3, epochs=1, random_state=0),
+        X,
+        y,
+        cv=2,
+        n_jobs=2,
+        scoring=_backend_threads,
+    )
+    # loky gives each of two workers half the CPUs (at least one).
+    assert list(scores) == [max(1, available_cpus() // 2)] * 2
