@@ -215,8 +215,10 @@ def _indexed(pair):
     return index, job()
 
 
-# XLA's CPU flags for one thread per program (JAX and TensorFlow alike).
-ONE_XLA_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+# XLA's CPU flag for matrix products in one thread (JAX and TensorFlow
+# alike): the only thread setting XLA has ("intra_op_parallelism_threads",
+# often written beside it, is no XLA flag and was ignored).
+ONE_XLA_THREAD = "--xla_cpu_multi_thread_eigen=false"
 
 
 def prepare_workers(n_jobs):
