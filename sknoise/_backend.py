@@ -244,14 +244,17 @@ def _start_keras_quietly():
     thread limit (:mod:`._threads`)."""
     global _tensorflow_started
     limit = _threads.thread_limit()
-    with _filtered_stderr_descriptor(), _threads.limited_xla_threads(limit):
+    with _filtered_stderr_descriptor(), _threads.limited_xla_threads(limit) as flagged:
         import keras
 
         backend = keras.backend.backend()
-        if backend == "jax":
+        if backend == "jax" and flagged:
             import jax
 
-            jax.devices()  # XLA reads its flags as it makes the CPU client
+            # XLA reads its flags as it makes the CPU client. Only under a
+            # limit: a client's threads make forking the process unsafe,
+            # and importing Keras alone does not make one.
+            jax.devices()
         elif backend == "tensorflow":
             _threads.limit_tensorflow_threads(limit)
             _start_tensorflow()

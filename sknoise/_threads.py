@@ -61,14 +61,14 @@ def thread_limit():
 def limited_xla_threads(limit):
     """``XLA_FLAGS`` with :data:`ONE_THREAD_XLA` added for the block, if
     there is a ``limit`` and the user's flags do not choose already; the
-    variable as it was afterwards."""
+    variable as it was afterwards. Yields whether it added the flag."""
     before = os.environ.get("XLA_FLAGS")
     if limit is None or _XLA_THREAD_FLAG in (before or ""):
-        yield
+        yield False
         return
     os.environ["XLA_FLAGS"] = f"{before or ''} {ONE_THREAD_XLA}".strip()
     try:
-        yield
+        yield True
     finally:
         if before is None:
             os.environ.pop("XLA_FLAGS", None)

@@ -28,13 +28,16 @@ class LoopCache:
     def _count_trace(self):
         self.traces += 1
 
-    def get(self, signature, build):
+    def get(self, signature, build, *, cacheable):
         """The loop for ``signature``; if new, made with a network from
-        ``build`` (see :class:`CompiledLoop`)."""
+        ``build`` and kept on disk if ``cacheable`` (see
+        :class:`CompiledLoop`)."""
         with self._lock:
             loop = self._loops.pop(signature, None)
             if loop is None:
-                loop = CompiledLoop(signature, build, on_trace=self._count_trace)
+                loop = CompiledLoop(
+                    signature, build, on_trace=self._count_trace, cacheable=cacheable
+                )
             self._loops[signature] = loop
             while len(self._loops) > self.size:
                 self._loops.popitem(last=False)

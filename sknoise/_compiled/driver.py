@@ -15,6 +15,7 @@ from .program import (
     Params,
     Schedule,
     TracedStepNoise,
+    keras_own,
 )
 
 ops = import_keras().ops
@@ -52,7 +53,7 @@ def train(plan):
             seed=0,
         )
 
-    loop = loop_cache.get(signature, build)
+    loop = loop_cache.get(signature, build, cacheable=keras_own(model.optimizer))
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
     loop_data = _loop_data(data, signature)

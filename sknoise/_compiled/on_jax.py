@@ -16,6 +16,9 @@ from .. import _compilation_cache
 from .._backend import import_keras
 from .._noise import annealed_gradient_noise
 
+#: A loop's compiled program may come from disk, untraced.
+LOADS_COMPILED_LOOPS = True
+
 
 def make_step(optimizer, batch_loss, *, variables, gradient_noise):
     """The step functions of a compiled loop, as ``(prepare, update)``.

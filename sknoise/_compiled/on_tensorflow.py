@@ -15,6 +15,8 @@ from .._backend import import_keras
 from .._noise import annealed_gradient_noise
 
 ops = import_keras().ops
+#: Every process traces and compiles its loops (see the module docstring).
+LOADS_COMPILED_LOOPS = False
 
 
 def make_step(optimizer, batch_loss, *, variables, gradient_noise):

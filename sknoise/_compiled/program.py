@@ -12,6 +12,7 @@ The traced function passes small named tuples: :class:`Params`,
 :class:`Schedule`.
 """
 
+import threading
 from typing import NamedTuple
 
 from .. import _early_stopping
@@ -82,17 +83,35 @@ class Schedule(NamedTuple):
     tol: object
 
 
-def _make_step(model, batch_loss, *, gradient_noise):
-    """The backend's ``(prepare, update)`` step functions for the loop's
-    private ``model`` (see :func:`.on_jax.make_step`)."""
-    variables = (
-        model.trainable_variables,
-        model.non_trainable_variables,
-        model.optimizer.variables,
-    )
-    return on_backend.make_step(
-        model.optimizer, batch_loss, variables=variables, gradient_noise=gradient_noise
-    )
+class PrivateNetwork(NamedTuple):
+    """The loop's structural copy of a network and what is made from it:
+    the optimizer, where its step count sits among its variables, and the
+    backend's ``(prepare, update)`` step functions (see
+    :func:`.on_jax.make_step`)."""
+
+    model: object
+    iteration_index: int
+    prepare_step: object
+    update_step: object
+
+    @classmethod
+    def from_model(cls, model, batch_loss, *, gradient_noise):
+        optimizer = model.optimizer
+        optimizer.build(model.trainable_variables)
+        # The step count keys the training-step noise (and anneals gradient
+        # noise); find it among the optimizer's variables.
+        paths = [variable.path for variable in optimizer.variables]
+        variables = (
+            model.trainable_variables,
+            model.non_trainable_variables,
+            optimizer.variables,
+        )
+        prepare_step, update_step = on_backend.make_step(
+            optimizer, batch_loss, variables=variables, gradient_noise=gradient_noise
+        )
+        return cls(
+            model, paths.index(optimizer.iterations.path), prepare_step, update_step
+        )
 
 
 class CompiledLoop:
@@ -103,33 +122,45 @@ class CompiledLoop:
     of the signature's structure, compiled with a new optimizer of the
     signature's configuration, for the loop's stateless calls: their values
     do not matter, the loop is given the trained network's and optimizer's.
+    It is called when a trace first needs the network (see :attr:`private`),
+    where the backend may load compiled loops (a loop loaded from the
+    compilation cache is never traced), and at once elsewhere. ``cacheable``
+    is :func:`.on_jax.compile_loop`'s.
     """
 
-    def __init__(self, signature, build, on_trace):
+    def __init__(self, signature, build, on_trace, *, cacheable):
         self.signature = signature
-        # Not keras.models.clone_model: it serialises every layer, and Keras'
-        # serialisation imports TensorFlow whenever installed, 3 to 4 s of a
-        # first fit on JAX, which otherwise never needs it.
-        self.model = build()
-        self.optimizer = self.model.optimizer
-        self.optimizer.build(self.model.trainable_variables)
-        # The step count keys the training-step noise (and anneals gradient
-        # noise); find it among the optimizer's variables.
-        paths = [variable.path for variable in self.optimizer.variables]
-        self.iteration_index = paths.index(self.optimizer.iterations.path)
+        self._build = build
+        self._private = None
+        self._building = threading.Lock()
         # The per-sample functions: ``keras.metrics.get`` would return a
         # stateful Metric object, whose running mean spans epochs.
         self.loss_fn = getattr(keras.losses, signature.loss)
         self.metric_fn = (
             getattr(keras.metrics, signature.metric) if signature.metric else None
         )
-        self.prepare_step, self.update_step = _make_step(
-            self.model, self.batch_loss, gradient_noise=signature.gradient_noise
-        )
         self.on_trace = on_trace
-        self.run = on_backend.compile_loop(
-            self._run, signature, cacheable=_keras_own(self.optimizer)
-        )
+        self.run = on_backend.compile_loop(self._run, signature, cacheable=cacheable)
+        if not on_backend.LOADS_COMPILED_LOOPS:
+            # Every process traces: build now, outside the trace (TensorFlow
+            # traces a function that creates variables twice).
+            self.private  # noqa: B018
+
+    @property
+    def private(self):
+        """The loop's :class:`PrivateNetwork`, built at first use."""
+        with self._building:
+            if self._private is None:
+                # Not keras.models.clone_model: it serialises every layer,
+                # and Keras' serialisation imports TensorFlow whenever
+                # installed, 3 to 4 s of a first fit on JAX, which otherwise
+                # never needs it.
+                self._private = PrivateNetwork.from_model(
+                    self._build(),
+                    self.batch_loss,
+                    gradient_noise=self.signature.gradient_noise,
+                )
+            return self._private
 
     # -- one step ----------------------------------------------------------
     def scores(self, y, predictions, label_noise=None):
@@ -164,7 +195,7 @@ class CompiledLoop:
     def batch_loss(self, trainable, non_trainable, x, y, weight, n_real, label_noise):
         """A step's loss (with layer penalties) and, as aux, the new
         non-trainable values and the weighted metric sum."""
-        predictions, non_trainable, penalties = self.model.stateless_call(
+        predictions, non_trainable, penalties = self.private.model.stateless_call(
             trainable, non_trainable, x, training=True, return_losses=True
         )
         losses, metric = self.scores(y, predictions, label_noise)
@@ -177,12 +208,12 @@ class CompiledLoop:
 
     def _update(self, params, x, y, weight, n_real, noise):
         """One optimizer step: the new values, the loss and the metric sum."""
-        step = params.optimizer[self.iteration_index]
+        step = params.optimizer[self.private.iteration_index]
         label_noise = None
         if self.signature.label_noise:
             label_noise = (noise.labels, step_seed(noise.seed, 0, step))
         batch = (x, y, weight, n_real)
-        return self.update_step(params, batch, label_noise, noise, step)
+        return self.private.update_step(params, batch, label_noise, noise, step)
 
     # -- one epoch ---------------------------------------------------------
     def _train_epoch(self, params, data, noise, shuffle_seed, epoch):
@@ -232,7 +263,7 @@ class CompiledLoop:
 
     def _validation_logs(self, params, data):
         """Loss (and metric) of the validation rows, noise off."""
-        predictions, _ = self.model.stateless_call(
+        predictions, _ = self.private.model.stateless_call(
             params.trainable, params.non_trainable, data.x_val, training=False
         )
         losses, metric = self.scores(data.y_val, predictions)
@@ -273,7 +304,7 @@ class CompiledLoop:
     def _run(self, state, data, noise, schedule):
         """Run up to ``schedule.n_epochs`` epochs (or until early stopping)."""
         self.on_trace()  # Python runs this body only while tracing.
-        self.prepare_step(state.params)
+        self.private.prepare_step(state.params)
         n_keys = len(self.signature.history_keys)
         history = ops.zeros((EPOCHS_PER_CALL, n_keys), dtype="float32")
 
@@ -293,7 +324,7 @@ class CompiledLoop:
         return ops.while_loop(keep_going, one_epoch, (index, state, history))
 
 
-def _keras_own(optimizer):
+def keras_own(optimizer):
     """Whether ``optimizer`` and its learning-rate schedule are Keras' own
     classes: a compiled program that runs a user's class may change with
     the user's code, which no cache key can see."""
