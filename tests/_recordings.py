@@ -65,9 +65,10 @@ def fingerprint(backend):
     the kernel family they chose), and the versions of the numerical
     libraries.
     """
-    from sknoise._threads import available_cpus
     import scipy.linalg  # noqa: F401  (loads SciPy's BLAS, which predictions use)
     from threadpoolctl import threadpool_info
+
+    from sknoise._threads import available_cpus
 
     cpu = _cpuinfo()
     extensions = sorted(

@@ -18,6 +18,7 @@ from benchmarks import (
     _timing,
     _workers,
     batched_folds,
+    cold_start,
     everyday,
     grid_search,
     memory,
@@ -268,9 +269,10 @@ SCRIPTS = [
     progress,
     sparse,
     onnx_parity,
+    cold_start,
 ]
 # The committed tables of these time (or compare) every installed backend.
-EVERY_BACKEND = (speed, everyday, onnx_parity)
+EVERY_BACKEND = (speed, everyday, onnx_parity, cold_start)
 
 
 def chosen_dir(script, argv, backends=("jax",)):
@@ -563,3 +565,33 @@ def test_onnx_parity_table_has_a_column_per_conversion_and_backend():
     # The labels are equal only if they are on every backend.
     assert rows[0]["labels equal"] is False
     assert rows[1]["labels equal"] == "n/a"
+
+
+def test_cold_start_table_judges_each_target():
+    """Made-up records of one backend: the rows, their ratios and targets."""
+
+    def record(row, who, total, **more):
+        return {"backend": "jax", "row": row, "who": who, "total_s": total, **more}
+
+    first = {"imports_s": 2.0, "second_fit_s": 0.1}
+    records = [
+        record("first, cold", "sknoise", 3.5, first_fit_s=1.5, **first),
+        record("first, warm", "sknoise", 2.4, first_fit_s=0.4, **first),
+        record("first", "sklearn", 1.0, first_fit_s=0.2, imports_s=0.8,
+               second_fit_s=0.3),
+        record("cv 1", "sknoise", 3.0), record("cv 1", "sklearn", 2.0),
+        record("cv 2", "sknoise", 2.9), record("cv 2", "sklearn", 2.5),
+        record("cv 2, cold", "sknoise", 5.0),
+        record("search 1", "sknoise", 20.0), record("search 1", "sklearn", 10.0),
+        record("search 2", "sknoise", 30.0), record("search 2", "sklearn", 12.0),
+    ]  # fmt: skip
+    rows = {row["measure"]: row for row in cold_start.summarise(records)}
+    cold = rows["import + first fit, cold cache (s)"]
+    assert (cold["ratio"], cold["met"]) == (3.5, "no")  # 1.5 s beyond imports
+    warm = rows["import + first fit, warm cache (s)"]
+    assert warm["met"] == "yes" and "fit beyond them 0.40 s" in warm["detail"]
+    assert rows["second fit, same process (s)"]["met"] == "yes"  # 0.1 <= 0.15
+    assert rows["cross_val_score, cv=5, n_jobs=2 (s)"]["met"] == "yes"
+    parallel = rows["GridSearchCV, n_jobs=2 (s)"]
+    assert parallel["met"] == "no" and "sknoise 1.50x" in parallel["detail"]
+    assert rows["cross_val_score, cv=5, n_jobs=2, cold cache (s)"]["target"] == ""
