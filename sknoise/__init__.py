@@ -7,13 +7,13 @@ them. Whenever Keras is imported, by sknoise or not, sknoise's layers are
 registered with it.
 """
 
-from ._backend import set_up_when_keras_is_imported as _set_up_when_keras_is_imported
 from ._compilation_cache import clear_compilation_cache, enable_compilation_cache
 from ._estimators import NoisyMLPClassifier, NoisyMLPRegressor
 from ._noise import NOISE_SITES
+from ._registration import register_when_keras_is_imported as _register_layers
 from ._version import __version__
 
-_set_up_when_keras_is_imported()
+_register_layers()
 
 __all__ = [
     "NOISE_SITES",

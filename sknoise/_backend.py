@@ -12,9 +12,9 @@ compiles a trivial XLA function before the fit's own program. The
 known-benign lines are dropped and everything else is written back, so real
 warnings and errors still reach the user.
 
-``import sknoise`` imports none of this: it registers a post-import hook on
-``keras`` (:func:`set_up_when_keras_is_imported`), which registers sknoise's
-layers whenever Keras is imported, by sknoise's first fit or by the user.
+``import sknoise`` imports none of this; it registers a post-import hook on
+``keras`` (:mod:`._registration`), which registers sknoise's layers whenever
+Keras is imported, by sknoise's first fit or by the user.
 
 The lock order. A thread that waits for a lock while holding another must
 take them in this order, outer first, or two threads can wait for each
@@ -32,7 +32,7 @@ other forever (the first fit against a loaded estimator's ``model_`` did):
 
 Hence the two rules that keep it: nothing run inside an import of Keras
 (the hook, ``_layers``) takes a lock of sknoise's or imports Keras --
-``_layers`` reads the module the hook was given (:func:`loaded_keras`) and
+``_layers`` takes the module from ``sys.modules``, where it is by then, and
 imports only modules ``import sknoise`` has loaded -- and every other
 importer of ``_layers`` (``_network``) calls :func:`import_keras` first.
 Code holding ``_ONCE`` takes none of levels 1 to 3.
@@ -52,10 +52,8 @@ import re
 import sys
 import tempfile
 import threading
-import warnings
 
 import numpy as np
-import wrapt
 
 from . import _threads
 
@@ -184,9 +182,6 @@ def _replay(text):
 # Guards the one-time start-up work below, so that a first use from several
 # threads at once captures stderr once, not in overlapping swaps.
 _ONCE = threading.RLock()
-#: Keras, once imported: set by the post-import hook, in the thread that
-#: imports it (whoever that is), before the layers are registered.
-_keras = None
 #: Whether sknoise's own quiet start-up of Keras (import_keras) has run.
 _started = False
 _xla_ready = False
@@ -198,7 +193,7 @@ def import_keras():
     The backend is whatever the user selected with ``KERAS_BACKEND`` (or
     Keras' own configuration); this function never chooses one. The first
     call also starts TensorFlow on its backend; registering sknoise's
-    layers is the import hook's (see :func:`set_up_when_keras_is_imported`).
+    layers is the import hook's (:mod:`._registration`).
     """
     global _started
     if not _started:
@@ -206,7 +201,9 @@ def import_keras():
             if not _started:
                 _start_keras_quietly()
                 _started = True
-    return _keras
+    import keras  # imported: a look-up (it waits for an import under way)
+
+    return keras
 
 
 #: The Keras backends sknoise trains on: the compiled loop, the Keras loop's
@@ -260,52 +257,6 @@ def _start_keras_quietly():
             _start_tensorflow()
             _tensorflow_started = True
     _threads.applied_limit = limit
-
-
-def loaded_keras():
-    """``keras`` for ``_layers``, which defines Keras classes when imported:
-    the module the hook was given. Takes no lock, imports nothing.
-
-    ``_layers`` is imported inside an ``import keras`` (by the hook), so it
-    must not wait for :func:`import_keras` (see "The lock order" above);
-    every other importer has Keras imported first.
-    """
-    if _keras is None:
-        raise ImportError(
-            "sknoise._layers needs Keras imported first: import keras, or "
-            "call sknoise._backend.import_keras(), before importing it."
-        )
-    return _keras
-
-
-def set_up_when_keras_is_imported():
-    """Register sknoise's layers with Keras as soon as Keras is imported,
-    by sknoise or by anyone else (a post-import hook); at once if it
-    already is. Then ``keras.saving.load_model`` reads a saved ``model_``.
-
-    ``import sknoise`` calls this instead of importing Keras, which most
-    processes using sknoise never need: predictions run in NumPy.
-    """
-    wrapt.register_post_import_hook(_on_keras_import, "keras")
-
-
-def _on_keras_import(module):
-    """Keras has just been imported by this thread, which holds its import
-    lock (another thread's ``import keras`` waits for this): remember it
-    and register sknoise's layers. Takes no lock of sknoise's, so that it
-    cannot wait on a thread that waits on this import (level 5 of the lock
-    order)."""
-    global _keras
-    _keras = module
-    try:
-        from . import _layers  # noqa: F401  (defining them registers them)
-    except Exception as error:  # never break somebody else's import keras
-        warnings.warn(
-            f"sknoise could not register its layers with Keras ({error!r}): "
-            "keras.saving.load_model will not read a saved sknoise model_.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
 
 
 def _start_tensorflow():

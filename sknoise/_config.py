@@ -10,6 +10,7 @@ the previous network in :func:`check_continuation` and nowhere else.
 """
 
 import dataclasses
+import inspect
 from numbers import Integral
 from typing import NamedTuple
 
@@ -225,6 +226,7 @@ class FitConfig:
         name = type(estimator).__name__
         classifier = is_classifier(estimator)
         _check_optimizer_class(estimator.optimizer, name)
+        _check_keras_routes(routed, estimator.callbacks, name)
         sites = resolve_noise_sites(estimator.noise_site)
         loop = _training_loop(estimator, routed, sites)
         amount = float(estimator.noise_amount)
@@ -383,12 +385,35 @@ def check_continuation(previous, wanted):
 
 
 def _check_optimizer_class(optimizer, name):
-    base = import_keras().optimizers.Optimizer
-    if isinstance(optimizer, type) and not issubclass(optimizer, base):
+    if not isinstance(optimizer, type):
+        return  # a name, or an instance (the constraints checked its type)
+    if not issubclass(optimizer, import_keras().optimizers.Optimizer):
         raise ValueError(
             f"The 'optimizer' parameter of {name} must be an optimizer name, "
             "a keras.optimizers.Optimizer subclass or instance. Got the class "
             f"{optimizer.__name__}."
+        )
+
+
+def _check_keras_routes(routed, callbacks, name):
+    """Refuse ``fit__*`` and ``callbacks__*`` parameters Keras would not use.
+
+    Keras is loaded only to read ``Model.fit``'s arguments, when there are
+    ``fit__*`` parameters to check against them.
+    """
+    if routed["fit"]:
+        keras_fit = inspect.signature(import_keras().Model.fit).parameters
+        unknown = sorted(f"fit__{key}" for key in routed["fit"] if key not in keras_fit)
+        if unknown:
+            raise ValueError(
+                f"{name} got {unknown}, but Keras' Model.fit takes no such "
+                f"argument; it takes {sorted(set(keras_fit) - {'self'})}."
+            )
+    if routed["callbacks"] and not callbacks:
+        keys = sorted(f"callbacks__{key}" for key in routed["callbacks"])
+        raise ValueError(
+            f"{name} got {keys}, which are routed to the callbacks, but the "
+            "'callbacks' parameter is None: there is nothing to route them to."
         )
 
 

@@ -19,19 +19,26 @@ files written before. Import them from this module, never with a star.
 """
 
 import math
+import sys
 
 import numpy as np
 
-from ._backend import loaded_keras, variable_to_numpy
+from ._backend import variable_to_numpy
 from ._noise import perturb
 from ._random import uniform
 
-# Imported by the hook that runs inside whoever's ``import keras``, or by
-# ``_network`` once Keras is imported: hence the module the hook has, never
-# import_keras, which could wait for a thread that waits for this import (the
-# lock order of sknoise._backend). The modules above are loaded by ``import
-# sknoise``.
-keras = loaded_keras()
+# Imported by the registration hook inside whoever's ``import keras``, or by
+# ``_network`` once Keras is imported: either way Keras is in sys.modules.
+# Never import_keras, which could wait for a thread that waits for this
+# import (the lock order of sknoise._backend). The modules above are loaded
+# by ``import sknoise``.
+try:
+    keras = sys.modules["keras"]
+except KeyError:
+    raise ImportError(
+        "sknoise._layers needs Keras imported first: import keras, or call "
+        "sknoise._backend.import_keras(), before importing it."
+    ) from None
 ops = keras.ops
 
 

@@ -12,9 +12,6 @@ sknoise spells otherwise (:func:`value_advice`).
 """
 
 import difflib
-import inspect
-
-from ._backend import import_keras
 
 #: Keyword arguments beyond the named parameters must be routed to one of
 #: these destinations, e.g. ``optimizer__beta_1=0.8`` or ``fit__shuffle=False``.
@@ -130,25 +127,7 @@ def routed_params(estimator):
     for key, value in extra.items():
         prefix, _, rest = key.partition("__")
         routed[prefix][rest] = value
-    _check_keras_routes(routed, estimator.callbacks, name)
     return routed
-
-
-def _check_keras_routes(routed, callbacks, name):
-    """Refuse ``fit__*`` and ``callbacks__*`` parameters Keras would not use."""
-    keras_fit = inspect.signature(import_keras().Model.fit).parameters
-    unknown = sorted(f"fit__{key}" for key in routed["fit"] if key not in keras_fit)
-    if unknown:
-        raise ValueError(
-            f"{name} got {unknown}, but Keras' Model.fit takes no such "
-            f"argument; it takes {sorted(set(keras_fit) - {'self'})}."
-        )
-    if routed["callbacks"] and not callbacks:
-        keys = sorted(f"callbacks__{key}" for key in routed["callbacks"])
-        raise ValueError(
-            f"{name} got {keys}, which are routed to the callbacks, but the "
-            "'callbacks' parameter is None: there is nothing to route them to."
-        )
 
 
 def name_advice(estimator, keys):
