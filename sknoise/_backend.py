@@ -22,7 +22,7 @@ other forever (the first fit against a loaded estimator's ``model_`` did):
 
 1. ``_keras_loop._GLOBAL_RANDOM_STATE``, held through a Keras-loop fit,
    user callbacks included (which may fit or read ``model_``);
-2. ``_estimators._MODEL_LOADING`` and ``_compiled.cache.LoopCache._lock``;
+2. ``_fitted._NETWORK_LOADING`` and ``_compiled.cache.LoopCache._lock``;
 3. Python's import locks of sknoise's lazily imported modules
    (``_network``, ``_compiled``, ``_keras_loop``);
 4. ``_ONCE``, this module's, held for the one-time start-up below, which

@@ -15,7 +15,6 @@ process that only loads a fitted estimator and predicts (in NumPy) never
 load Keras or its backend.
 """
 
-import threading
 from numbers import Integral, Real
 
 import numpy as np
@@ -24,7 +23,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted
 
-from . import _data, _params, _saved_state
+from . import _data, _fitted, _params
 from ._config import ACTIVATIONS, OPTIMIZERS, FitConfig
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, DOCS_URL, KWARGS
 from ._fit import fit_or_roll_back
@@ -40,10 +39,6 @@ from ._targets import (
     MultilabelTargetEncoder,
     RegressorTargetEncoder,
 )
-
-# Loading a saved network into ``model_`` (see ``_NoisyMLPBase.__getattr__``)
-# happens once per estimator, even when threads read it at once.
-_MODEL_LOADING = threading.Lock()
 
 
 class _NoisyMLPBase(BaseEstimator):
@@ -344,46 +339,24 @@ class _NoisyMLPBase(BaseEstimator):
         return len(self._forward.layers) + 1
 
     # ------------------------------------------------------------------
-    # Pickling: the network travels as a .keras archive, and is loaded
-    # into ``model_`` only when something reads it; the private fitted
-    # objects travel as plain data (see ``_saved_state``)
+    # Pickling: the fitted state as _fitted saves it; the network is read
+    # back into ``model_`` only when something reads it
     # ------------------------------------------------------------------
     def __getstate__(self):
         # A copy: on Python 3.11+ the inherited state is ``vars(self)`` itself.
-        state = dict(super().__getstate__())
-        archive = state.pop("_model_archive", None)
-        if "model_" in state:
-            from ._network import model_to_bytes
-
-            state["model_"] = model_to_bytes(state["model_"])
-        elif archive is not None:
-            state["model_"] = archive
-        return _saved_state.to_plain(state)
+        return _fitted.saved_state(dict(super().__getstate__()))
 
     def __setstate__(self, state):
-        # Predictions need only ``_forward``, so the network (and Keras) is
-        # loaded when training or reading ``model_`` asks for it.
-        # Files of earlier versions have the same layout, with the private
-        # objects as objects rather than plain data.
-        state = _saved_state.from_plain(state)
-        if "model_" in state:
-            state["_model_archive"] = state.pop("model_")
-        super().__setstate__(state)
+        super().__setstate__(_fitted.loaded_state(state))
 
     def __getattr__(self, name):
         # Called only for attributes not found: ``model_`` of a loaded
         # estimator whose network is still an archive -- or was, until
         # another thread loaded it since this lookup failed.
         if name == "model_":
-            with _MODEL_LOADING:
-                state = vars(self)
-                if "_model_archive" in state:
-                    from ._network import model_from_bytes
-
-                    state["model_"] = model_from_bytes(state["_model_archive"])
-                    del state["_model_archive"]
-                if "model_" in state:
-                    return state["model_"]
+            model = _fitted.read_network(vars(self))
+            if model is not None:
+                return model
         raise AttributeError(
             f"{type(self).__name__!r} object has no attribute {name!r}"
         )

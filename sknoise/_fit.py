@@ -11,8 +11,8 @@ import scipy.sparse as sp
 
 from . import _data
 from ._backend import check_training_backend, quiet_tensorflow, variable_to_numpy
-from ._config import KeptState, Seeds, check_continuation, divergence_hints
-from ._fitted import fitted_attributes, is_fitted_state
+from ._config import KeptState, check_continuation, divergence_hints
+from ._fitted import fitted_attributes, fresh_state, is_fitted_state
 
 
 def fit_or_roll_back(estimator, config, X, y, sample_weight, validation_data, *,
@@ -139,14 +139,7 @@ def _start_fresh(estimator, config, kept, encoder):
     # A network loaded with the estimator, not yet read, is replaced: free
     # its archive now rather than at the next save.
     vars(estimator).pop("_model_archive", None)
-    estimator._seeds = Seeds.from_random_state(estimator.random_state)
-    estimator.noise_sites_ = config.noise_sites
-    estimator.target_encoder_ = encoder
-    vars(estimator).update(encoder.get_metadata())
-    estimator._kept = kept
-    estimator.n_iter_ = estimator.t_ = 0
-    estimator.history_ = {}
-    estimator.validation_scores_ = None
+    vars(estimator).update(fresh_state(config, kept, encoder, estimator.random_state))
 
 
 def _plan(estimator, config, structure, data, *, fresh):
