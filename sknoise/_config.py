@@ -22,6 +22,7 @@ from ._backend import import_keras, optimizer_config
 from ._inference import ACTIVATIONS as NUMPY_ACTIVATIONS
 from ._noise import STEP_SITES, resolve_noise_sites
 from ._params import KERAS_LOOP_PREFIXES
+from ._targets import MultilabelTargetEncoder
 
 #: The hidden activations: those predictions can compute in NumPy, but the
 #: output-only softmax and "silu", Keras' own name for swish.
@@ -213,6 +214,8 @@ class FitConfig:
     keras_fit_params: dict
     callbacks: tuple
     verbose: int
+    #: A classifier's ``class_weight`` (None for a regressor).
+    class_weight: dict | str | None = None
 
     @classmethod
     def from_estimator(cls, estimator, routed, *, incremental, has_validation_data):
@@ -230,17 +233,7 @@ class FitConfig:
         sites = resolve_noise_sites(estimator.noise_site)
         loop = _training_loop(estimator, routed, sites)
         amount = float(estimator.noise_amount)
-        if "labels" in sites and classifier and amount > 1:
-            raise ValueError(
-                f"The 'noise_amount' parameter of {name} must be in [0, 1] with "
-                "noise_site 'labels': for a classifier it is the label smoothing "
-                f"factor. Got {estimator.noise_amount!r}."
-            )
-        if estimator.monitor.endswith("accuracy") and not classifier:
-            raise ValueError(
-                f"The 'monitor' parameter of {name} must be 'loss' or 'val_loss'; "
-                f"a regressor logs no accuracy. Got {estimator.monitor!r}."
-            )
+        _check_targets_and_amounts(estimator, sites, incremental=incremental)
         # As in scikit-learn's MLP, partial_fit does not stop early.
         early_stopping = None
         if estimator.early_stopping and not incremental:
@@ -281,6 +274,7 @@ class FitConfig:
             },
             callbacks=_callback_list(estimator.callbacks),
             verbose=estimator.verbose,
+            class_weight=getattr(estimator, "class_weight", None),
         )
 
     def structure(self, n_features, encoder, *, sparse_input=False):
@@ -310,6 +304,18 @@ class FitConfig:
             max_norm=self.max_norm,
             sparse_input=sparse_input,
         )
+
+    def check_class_weight(self, encoder):
+        """Refuse ``class_weight`` for targets whose labels are not classes
+        of one another (a multilabel ``encoder``)."""
+        if self.class_weight is not None and isinstance(
+            encoder, MultilabelTargetEncoder
+        ):
+            raise ValueError(
+                f"The 'class_weight' parameter of {self.estimator_name} must be "
+                "None for multilabel targets, whose labels are not classes of one "
+                "another."
+            )
 
     def strengths(self, n_samples):
         """The setting variables' values for training on ``n_samples`` samples."""
@@ -381,6 +387,30 @@ def check_continuation(previous, wanted):
             f"one ({', '.join(change[0] for change in changed)} changed: "
             f"{old} -> {new}). Fit with warm_start=False to start afresh; "
             "learning_rate, noise_amount, alpha, l1 and dropout may change."
+        )
+
+
+def _check_targets_and_amounts(estimator, sites, *, incremental):
+    """Refuse what a classifier's or a regressor's parameters cannot mean
+    together: label smoothing beyond 1, a regressor monitoring accuracy,
+    balanced class weights from one batch."""
+    name = type(estimator).__name__
+    classifier = is_classifier(estimator)
+    if "labels" in sites and classifier and float(estimator.noise_amount) > 1:
+        raise ValueError(
+            f"The 'noise_amount' parameter of {name} must be in [0, 1] with "
+            "noise_site 'labels': for a classifier it is the label smoothing "
+            f"factor. Got {estimator.noise_amount!r}."
+        )
+    if estimator.monitor.endswith("accuracy") and not classifier:
+        raise ValueError(
+            f"The 'monitor' parameter of {name} must be 'loss' or 'val_loss'; "
+            f"a regressor logs no accuracy. Got {estimator.monitor!r}."
+        )
+    if incremental and getattr(estimator, "class_weight", None) == "balanced":
+        raise ValueError(
+            "class_weight='balanced' needs the whole data set and is not "
+            "supported by partial_fit; pass a dict of class weights instead."
         )
 
 

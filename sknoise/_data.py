@@ -1,9 +1,8 @@
-"""A fit's data: input checks, encoded targets, weights, validation data
-and the early-stopping hold-out, as both training loops take them.
-
-The estimator supplies the target hooks (``_target_validation``,
-``_check_targets``, ``_weight_samples``) and its fitted target encoder;
-the functions here do the rest.
+"""A fit's data as both training loops take them: weights, class weights,
+the validation pair in the training data's kind, the early-stopping
+hold-out. Plain values in, plain values out: the checks of X and y that
+need the estimator (scikit-learn's ``validate_data``) are the estimator's
+``_check_data``, and what its targets are, its ``_targets``.
 """
 
 from typing import NamedTuple
@@ -12,12 +11,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.validation import validate_data
 
 from . import _rows
-from ._backend import import_keras
 from ._sklearn_compat import check_sample_weight
-from ._targets import MultilabelTargetEncoder
 
 
 class TrainingData(NamedTuple):
@@ -41,24 +37,6 @@ class TrainingData(NamedTuple):
         return _rows.entry_width(*features)
 
 
-def check_inputs(estimator, X, y=None, *, reset=False, dtype=None):
-    """Check X (and y) the scikit-learn way; set or check feature counts.
-
-    X is converted to ``dtype``, by default Keras' float type, which a fit
-    trains in. Sparse X stays sparse, as CSR (other formats, CSC among them,
-    are converted once, here): training and predictions read it by rows and
-    never densify it.
-    """
-    if dtype is None:
-        dtype = np.dtype(import_keras().backend.floatx())
-    checks = {"reset": reset, "dtype": dtype, "accept_sparse": "csr"}
-    if y is None:
-        return validate_data(estimator, X, **checks), None
-    X, y = validate_data(estimator, X, y, **checks, **estimator._target_validation(y))
-    estimator._check_targets(y)
-    return X, y
-
-
 def sample_weights(X, sample_weight):
     """Validated per-sample weights, or None."""
     if sample_weight is None:
@@ -68,47 +46,37 @@ def sample_weights(X, sample_weight):
     )
 
 
-def class_weighted(estimator, X, y_encoded, sample_weight):
-    """A classifier's per-sample weights with ``class_weight`` folded in."""
-    name = type(estimator).__name__
-    if estimator.class_weight is None:
-        return sample_weight
-    if isinstance(estimator.target_encoder_, MultilabelTargetEncoder):
-        raise ValueError(
-            f"The 'class_weight' parameter of {name} must be None for "
-            "multilabel targets, whose labels are not classes of one another."
-        )
-    classes = estimator.classes_
+def class_weighted(sample_weight, class_weight, classes, y_encoded, *, dtype,
+                   estimator_name):  # fmt: skip
+    """Per-sample weights (or None) with ``class_weight`` folded in, for the
+    class indices ``y_encoded`` of ``classes``."""
     indices = y_encoded.reshape(-1).astype(int)
-    per_class = compute_class_weight(
-        estimator.class_weight, classes=classes, y=classes[indices]
-    )
+    per_class = compute_class_weight(class_weight, classes=classes, y=classes[indices])
     if not (np.isfinite(per_class).all() and (per_class >= 0).all()):
         raise ValueError(
-            f"The 'class_weight' parameter of {name} must give every class a "
-            f"finite, non-negative weight. Got {estimator.class_weight!r}."
+            f"The 'class_weight' parameter of {estimator_name} must give every "
+            f"class a finite, non-negative weight. Got {class_weight!r}."
         )
-    weights = per_class[indices].astype(X.dtype)
+    weights = per_class[indices].astype(dtype)
     return weights if sample_weight is None else weights * sample_weight
 
 
-def training_data(estimator, X, y, sample_weight, validation_data):
-    """The encoded targets, weights and validation data of a fit; the
-    validation features in the kind, sparse or dense, of ``X``."""
-    y_encoded = estimator.target_encoder_.transform(y)
-    sample_weight = estimator._weight_samples(X, y_encoded, sample_weight)
+def training_data(X, y_encoded, sample_weight, validation):
+    """A fit's :class:`TrainingData`; ``validation`` is the checked and
+    encoded pair (or None), made the kind, sparse or dense, of ``X``."""
     if sample_weight is not None and not sample_weight.any():
         raise ValueError(
             "Every sample has weight 0 (sample_weight, times class_weight "
             "for a classifier): there is nothing to train on."
         )
-    if validation_data is not None:
-        validation_data = _encode_validation_data(estimator, validation_data)
-        validation_data = (_like(validation_data[0], X), validation_data[1])
-    return TrainingData(X, y_encoded, sample_weight, validation_data)
+    if validation is not None:
+        validation = (_like(validation[0], X), validation[1])
+    return TrainingData(X, y_encoded, sample_weight, validation)
 
 
-def _encode_validation_data(estimator, validation_data):
+def validation_pair(validation_data):
+    """``validation_data`` as ``(X_val, y_val)``, or raise saying what it
+    must be."""
     try:
         X_val, y_val = validation_data
     except (TypeError, ValueError):
@@ -116,8 +84,7 @@ def _encode_validation_data(estimator, validation_data):
             "validation_data must be a pair (X_val, y_val); got "
             f"{type(validation_data).__name__}."
         ) from None
-    X_val, y_val = check_inputs(estimator, X_val, y_val, reset=False)
-    return X_val, estimator.target_encoder_.transform(y_val)
+    return X_val, y_val
 
 
 def _like(X_val, X):

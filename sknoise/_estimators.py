@@ -18,12 +18,11 @@ load Keras or its backend.
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _data, _fitted, _params
+from . import _fitted, _params
+from ._backend import import_keras
 from ._config import ACTIVATIONS, OPTIMIZERS, FitConfig
 from ._docstrings import COMMON_ATTRIBUTES, COMMON_PARAMETERS, DOCS_URL, KWARGS
 from ._fit import fit_or_roll_back
@@ -34,19 +33,14 @@ from ._sklearn_compat import (
     KerasInstance,
     StrOptions,
 )
-from ._targets import (
-    ClassifierTargetEncoder,
-    MultilabelTargetEncoder,
-    RegressorTargetEncoder,
-)
+from ._targets import ClassifierTargets, RegressorTargets, is_multilabel
 
 
 class _NoisyMLPBase(BaseEstimator):
     """Shared machinery of the classifier and the regressor.
 
-    Subclasses provide ``_target_encoder``, ``_check_targets`` and
-    ``_target_validation``, and may weigh samples by class
-    (``_weight_samples``).
+    Subclasses say what their targets are (``_targets``, see
+    :mod:`._targets`).
     """
 
     # The HTML representation's "?" links to the estimator's API page, as
@@ -207,10 +201,26 @@ class _NoisyMLPBase(BaseEstimator):
         tags.input_tags.allow_nan = False
         return tags
 
-    def _weight_samples(self, X, y_encoded, sample_weight):
-        """Validated per-sample weights; the classifier folds class weights
-        in."""
-        return _data.sample_weights(X, sample_weight)
+    def _check_data(self, X, y=None, *, reset=False, dtype=None):
+        """``X`` (and ``y``) checked the scikit-learn way, with the feature
+        counts set (``reset``) or checked: the one check of a fit's, a
+        validation set's and a prediction's inputs (:mod:`._fit` calls it),
+        and, with ``_targets``, what a subclass changes to take other
+        targets.
+
+        X is converted to ``dtype``, by default Keras' float type, which a fit
+        trains in. Sparse X stays sparse, as CSR (other formats, CSC among
+        them, are converted once, here): training and predictions read it by
+        rows and never densify it.
+        """
+        if dtype is None:
+            dtype = np.dtype(import_keras().backend.floatx())
+        checks = {"reset": reset, "dtype": dtype, "accept_sparse": "csr"}
+        if y is None:
+            return validate_data(self, X, **checks), None
+        X, y = validate_data(self, X, y, **checks, **self._targets.validation(y))
+        self._targets.check(y, type(self).__name__)
+        return X, y
 
     # ------------------------------------------------------------------
     # Training
@@ -260,7 +270,7 @@ class _NoisyMLPBase(BaseEstimator):
         for float32 input, else float64, as scikit-learn's MLP."""
         check_is_fitted(self)
         dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
-        X, _ = _data.check_inputs(self, X, dtype=self._forward.dtype)
+        X, _ = self._check_data(X, dtype=self._forward.dtype)
         return self._forward(X), dtype
 
     def predict(self, X):
@@ -424,6 +434,7 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
         **_NoisyMLPBase._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
+    _targets = ClassifierTargets()
 
     def __init__(
         self,
@@ -487,27 +498,6 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
         tags.classifier_tags.multi_label = True
         return tags
 
-    def _target_encoder(self, classes, y):
-        if _is_multilabel(y):
-            return MultilabelTargetEncoder()
-        return ClassifierTargetEncoder(classes=classes)
-
-    def _target_validation(self, y):
-        return {"multi_output": _is_multilabel(y)}
-
-    def _check_targets(self, y):
-        check_classification_targets(y)
-        kind = type_of_target(y)
-        if kind not in ("binary", "multiclass", "multilabel-indicator"):
-            raise ValueError(
-                f"{type(self).__name__} supports binary, multiclass and "
-                f"multilabel-indicator targets; got a target of type {kind!r}."
-            )
-
-    def _weight_samples(self, X, y_encoded, sample_weight):
-        sample_weight = super()._weight_samples(X, y_encoded, sample_weight)
-        return _data.class_weighted(self, X, y_encoded, sample_weight)
-
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch, continuing from the current weights.
 
@@ -531,13 +521,8 @@ class NoisyMLPClassifier(ClassifierMixin, _NoisyMLPBase):
             The updated estimator.
         """
         config = self._fit_config(incremental=True)
-        if self.class_weight == "balanced":
-            raise ValueError(
-                "class_weight='balanced' needs the whole data set and is not "
-                "supported by partial_fit; pass a dict of class weights instead."
-            )
         if not self.__sklearn_is_fitted__():
-            if classes is None and not _is_multilabel(y):
+            if classes is None and not is_multilabel(y):
                 raise ValueError(
                     "classes must be passed on the first call to partial_fit."
                 )
@@ -594,15 +579,6 @@ def _read_only(array):
     return view
 
 
-def _is_multilabel(y):
-    if sp.issparse(y):
-        y = y.tocsr()  # type_of_target cannot index every format (COO)
-    try:
-        return type_of_target(y) == "multilabel-indicator"
-    except ValueError:  # not a target at all: validate_data will say why
-        return False
-
-
 class NoisyMLPRegressor(RegressorMixin, _NoisyMLPBase):
     __doc__ = f"""Multi-layer perceptron regressor regularised by Gaussian noise.
 
@@ -641,19 +617,12 @@ class NoisyMLPRegressor(RegressorMixin, _NoisyMLPBase):
     ('input', 'hidden')
     """
 
+    _targets = RegressorTargets()
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
-
-    def _target_encoder(self, classes, y):
-        return RegressorTargetEncoder()
-
-    def _target_validation(self, y):
-        return {"multi_output": True, "y_numeric": True}
-
-    def _check_targets(self, y):
-        pass
 
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch, continuing from the current weights.

@@ -66,11 +66,11 @@ def _train(estimator, config, X, y, sample_weight, validation_data, *,
             f"{type(estimator).__name__} requires y to be passed, but the "
             "target y is None."
         )
-    X, y = _data.check_inputs(estimator, X, y, reset=not continuing)
+    X, y = estimator._check_data(X, y, reset=not continuing)
     if continuing:
         encoder = estimator.target_encoder_
     else:
-        encoder = estimator._target_encoder(classes, y).fit(y)
+        encoder = estimator._targets.encoder(classes, y).fit(y)
     kept = KeptState(
         config.structure(X.shape[1], encoder, sparse_input=sp.issparse(X)),
         config.optimizer.kept_settings(),
@@ -79,7 +79,8 @@ def _train(estimator, config, X, y, sample_weight, validation_data, *,
         check_continuation(estimator._kept, kept)
     else:
         _start_fresh(estimator, config, kept, encoder)
-    data = _data.training_data(estimator, X, y, sample_weight, validation_data)
+    data = _training_data(estimator, config, encoder, X, y, sample_weight,
+                          validation_data)  # fmt: skip
     if config.holds_out:
         data = _data.hold_out(
             data,
@@ -96,6 +97,30 @@ def _train(estimator, config, X, y, sample_weight, validation_data, *,
         history = loop.train(plan)
     _check_converged(estimator, config, history, data)
     vars(estimator).update(fitted_attributes(estimator, config, history, data))
+
+
+def _training_data(estimator, config, encoder, X, y, sample_weight,
+                   validation_data):  # fmt: skip
+    """The fit's :class:`~sknoise._data.TrainingData`: its encoded targets,
+    weights (class weights folded in) and the checked, encoded validation
+    pair."""
+    y_encoded = encoder.transform(y)
+    weights = _data.sample_weights(X, sample_weight)
+    if config.class_weight is not None:
+        config.check_class_weight(encoder)
+        weights = _data.class_weighted(
+            weights,
+            config.class_weight,
+            encoder.classes_,
+            y_encoded,
+            dtype=X.dtype,
+            estimator_name=config.estimator_name,
+        )
+    validation = None
+    if validation_data is not None:
+        X_val, y_val = estimator._check_data(*_data.validation_pair(validation_data))
+        validation = (X_val, encoder.transform(y_val))
+    return _data.training_data(X, y_encoded, weights, validation)
 
 
 class TrainingPlan(NamedTuple):

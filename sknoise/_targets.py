@@ -1,7 +1,11 @@
 """Translate scikit-learn targets to what the network trains on, and back.
 
 Each encoder also decides the head of the network: its width, its output
-activation and the Keras loss that goes with them.
+activation and the Keras loss that goes with them. What differs between a
+classifier's targets and a regressor's -- how scikit-learn validates them,
+which kinds are taken, which encoder a fresh fit uses -- is one object per
+estimator, its ``_targets`` (:class:`ClassifierTargets`,
+:class:`RegressorTargets`), which the fit and the input checks read.
 
 A 2-D target may be sparse (``validate_data`` passes it as CSR), as
 scikit-learn's MLP takes a sparse multilabel ``y``: the encoders densify it,
@@ -12,6 +16,7 @@ has columns.
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from ._sklearn_compat import sparse_result
 
@@ -193,3 +198,54 @@ class RegressorTargetEncoder(TransformerMixin, BaseEstimator):
 def _dense(y):
     """``y`` as an array, a sparse one densified."""
     return y.toarray() if sp.issparse(y) else np.asarray(y)
+
+
+def is_multilabel(y):
+    """Whether ``y`` is a label indicator matrix (dense or sparse)."""
+    if sp.issparse(y):
+        y = y.tocsr()  # type_of_target cannot index every format (COO)
+    try:
+        return type_of_target(y) == "multilabel-indicator"
+    except ValueError:  # not a target at all: validate_data will say why
+        return False
+
+
+class ClassifierTargets:
+    """A classifier's targets: binary, multiclass or multilabel-indicator
+    ``y``, as scikit-learn's MLP takes."""
+
+    def validation(self, y):
+        """``validate_data``'s options for ``y``."""
+        return {"multi_output": is_multilabel(y)}
+
+    def check(self, y, estimator_name):
+        """Raise unless ``y`` (validated) is a target this estimator takes."""
+        check_classification_targets(y)
+        kind = type_of_target(y)
+        if kind not in ("binary", "multiclass", "multilabel-indicator"):
+            raise ValueError(
+                f"{estimator_name} supports binary, multiclass and "
+                f"multilabel-indicator targets; got a target of type {kind!r}."
+            )
+
+    def encoder(self, classes, y):
+        """The target encoder of a fresh fit on ``y`` (not fitted), with every
+        class of the problem in ``classes`` (None: those of ``y``)."""
+        if is_multilabel(y):
+            return MultilabelTargetEncoder()
+        return ClassifierTargetEncoder(classes=classes)
+
+
+class RegressorTargets:
+    """A regressor's targets: one or several numeric outputs."""
+
+    def validation(self, y):
+        """``validate_data``'s options for ``y``."""
+        return {"multi_output": True, "y_numeric": True}
+
+    def check(self, y, estimator_name):
+        """Every numeric target is one (``validate_data`` checked that)."""
+
+    def encoder(self, classes, y):
+        """The target encoder of a fresh fit (not fitted)."""
+        return RegressorTargetEncoder()
