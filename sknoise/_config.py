@@ -14,14 +14,15 @@ import inspect
 from numbers import Integral
 from typing import NamedTuple
 
-import numpy as np
 from sklearn.base import is_classifier
-from sklearn.utils import check_random_state
 
 from ._backend import import_keras, optimizer_config
 from ._inference import ACTIVATIONS as NUMPY_ACTIVATIONS
 from ._noise import STEP_SITES, resolve_noise_sites
 from ._params import KERAS_LOOP_PREFIXES
+
+# Files of earlier versions name the seeds ``sknoise._config.Seeds``.
+from ._seeds import Seeds  # noqa: F401
 from ._targets import MultilabelTargetEncoder
 
 #: The hidden activations: those predictions can compute in NumPy, but the
@@ -159,28 +160,6 @@ class KeptState(NamedTuple):
 
     structure: NetworkStructure
     optimizer: dict
-
-
-class Seeds(NamedTuple):
-    """The seeds of one network: layers, batch shuffles and step noise."""
-
-    layers: int | None
-    shuffle: int
-    noise: int
-
-    @classmethod
-    def from_random_state(cls, random_state):
-        if random_state is None or isinstance(random_state, Integral):
-            seed = random_state
-        else:
-            seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-        return cls(seed, _stream_seed(seed, 1), _stream_seed(seed, 2))
-
-
-def _stream_seed(seed, stream):
-    """A seed for random stream number ``stream``, derived from ``seed``."""
-    entropy = None if seed is None else [seed, stream]
-    return int(np.random.default_rng(entropy).integers(2**32))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,8 +32,9 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.base import is_classifier
 
-from ._config import KeptState, NetworkStructure, Seeds
+from ._config import KeptState, NetworkStructure
 from ._inference import InferenceNetwork
+from ._seeds import Seeds
 from ._targets import (
     ClassifierTargetEncoder,
     MultilabelTargetEncoder,

@@ -20,6 +20,7 @@ from sklearn.preprocessing import FunctionTransformer
 from . import _early_stopping
 from ._backend import import_keras, import_scikeras_wrappers, variable_to_numpy
 from ._rows import padded_entries
+from ._seeds import keras_loop_seed
 
 keras = import_keras()
 
@@ -29,11 +30,6 @@ keras = import_keras()
 # TensorFlow's global seed on TensorFlow, read when fit builds its tf.data
 # pipeline. A seeded fit holds this lock while that state is its own.
 _GLOBAL_RANDOM_STATE = threading.RLock()
-
-
-def _derived_seed(*words):
-    """A 32-bit seed mixed from non-negative integers."""
-    return int(np.random.SeedSequence([int(w) for w in words]).generate_state(1)[0])
 
 
 @contextlib.contextmanager
@@ -51,7 +47,7 @@ def _seeded(seed, step):
     if seed is None:
         yield
         return
-    call_seed = _derived_seed(seed, step, 0)
+    call_seed = keras_loop_seed(seed, step, 0)
     if keras.backend.backend() == "tensorflow":
         seeding = _tensorflow_global_seed(call_seed)
     else:
@@ -76,7 +72,7 @@ class _SeedEachEpoch(keras.callbacks.Callback):
         self.step = step
 
     def on_epoch_begin(self, epoch, logs=None):
-        np.random.seed(_derived_seed(self.seed, self.step, epoch + 1))  # noqa: NPY002
+        np.random.seed(keras_loop_seed(self.seed, self.step, epoch + 1))  # noqa: NPY002
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ._backend import import_keras, optimizer_config, start_tensorflow_quietly
+from ._seeds import layer_seeds
 from ._targets import METRIC_KEY
 
 # Keras before its layers: ``_layers`` is also imported inside an ``import
@@ -111,11 +112,10 @@ class _LayerMaker:
     def __init__(self, structure, strengths, seed):
         self.structure = structure
         self.strengths = strengths
-        self.seed = seed
-        self.rng = np.random.default_rng(seed)
+        self.seeds = layer_seeds(seed)
 
     def next_seed(self):
-        return None if self.seed is None else int(self.rng.integers(2**31 - 1))
+        return next(self.seeds)
 
     def dense(self, units, name, activation=None, sparse_features=None):
         keras = import_keras()

@@ -37,6 +37,7 @@ last two act on the training step itself (``sknoise._compiled``).
 
 from ._backend import import_keras
 from ._random import standard_normal
+from ._seeds import step_words
 
 NOISE_SITES = ("input", "hidden", "activation", "weights", "gradients", "labels")
 #: Sites applied by the training step rather than by a layer of the network.
@@ -125,17 +126,6 @@ def perturb(values, scale, seed, noise_type):
     return values + noise
 
 
-def step_seed(seed, stream, step):
-    """Seed words for noise stream ``stream`` at training step ``step``."""
-    ops = import_keras().ops
-    return ops.stack(
-        [
-            ops.cast(seed, "uint32") + ops.cast(stream, "uint32"),
-            ops.cast(step, "uint32"),
-        ]
-    )
-
-
 def annealed_gradient_noise(gradients, eta, step, seed):
     """Gradients plus N(0, η / (1 + t)^0.55) noise (Neelakantan et al. 2015).
 
@@ -159,7 +149,7 @@ def annealed_gradient_noise(gradients, eta, step, seed):
     scale = ops.sqrt(ops.cast(eta, "float32") / (1.0 + t) ** GRADIENT_NOISE_DECAY)
     # Stream 0 belongs to the label noise.
     return [
-        perturb(gradient, scale, step_seed(seed, i + 1, step), "gaussian")
+        perturb(gradient, scale, step_words(seed, i + 1, step), "gaussian")
         for i, gradient in enumerate(gradients)
     ]
 

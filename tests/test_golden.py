@@ -324,11 +324,11 @@ def _one_more_epoch(monkeypatch):
 
 
 def _another_seed_derivation(monkeypatch):
-    from sknoise import _config
+    from sknoise import _seeds
 
-    stream_seed = _config._stream_seed
+    stream_seed = _seeds._stream_seed
     monkeypatch.setattr(
-        _config, "_stream_seed", lambda seed, stream: stream_seed(seed, stream + 1)
+        _seeds, "_stream_seed", lambda seed, stream: stream_seed(seed, stream + 1)
     )
 
 

@@ -7,6 +7,7 @@ from .._backend import import_keras
 from .._network import build_network, make_optimizer
 from .._progress import Progress
 from .._rows import pad_inputs, pad_rows
+from .._seeds import as_word
 from .cache import loop_cache, signature_of
 from .program import (
     EPOCHS_PER_CALL,
@@ -61,13 +62,13 @@ def train(plan):
         # Values, not part of the signature: any amount reuses the loop.
         labels=np.float32(config.step_noise.labels),
         gradients=np.float32(config.step_noise.gradients),
-        seed=np.uint32(seeds.noise % 2**32),
+        seed=as_word(seeds.noise),
     )
     state = _initial_state(model, plan.first_epoch)
     stopping = config.early_stopping
     schedule = Schedule(
         n_epochs=None,
-        shuffle_seed=np.uint32(seeds.shuffle % 2**32),
+        shuffle_seed=as_word(seeds.shuffle),
         patience=np.int32(1 if stopping is None else stopping.patience),
         tol=np.float32(0.0 if stopping is None else stopping.tol),
     )

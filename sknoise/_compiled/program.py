@@ -17,8 +17,9 @@ from typing import NamedTuple
 
 from .. import _early_stopping
 from .._backend import import_keras
-from .._noise import noisy_target_loss, step_seed
+from .._noise import noisy_target_loss
 from .._random import uniform
+from .._seeds import shuffle_words, step_words
 
 keras = import_keras()
 ops = keras.ops
@@ -211,7 +212,7 @@ class CompiledLoop:
         step = params.optimizer[self.private.iteration_index]
         label_noise = None
         if self.signature.label_noise:
-            label_noise = (noise.labels, step_seed(noise.seed, 0, step))
+            label_noise = (noise.labels, step_words(noise.seed, 0, step))
         batch = (x, y, weight, n_real)
         return self.private.update_step(params, batch, label_noise, noise, step)
 
@@ -250,7 +251,7 @@ class CompiledLoop:
     def _shuffle(self, data, shuffle_seed, epoch):
         """This epoch's row order, and which of those rows are real."""
         n_padded = self.signature.n_padded
-        seed = ops.stack([shuffle_seed, ops.cast(epoch, "uint32")])
+        seed = shuffle_words(shuffle_seed, epoch)
         # Shuffle the real rows and keep the padding last: its keys, in
         # [2, 3), sort after every real row's.
         position = ops.arange(n_padded, dtype="int32")
