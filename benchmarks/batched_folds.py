@@ -45,7 +45,7 @@ def stacked_folds(n_fits):
 
 def measure(widths, batches, epochs, repeats):
     """One record per (width, fits per program): ms per epoch per fit."""
-    from benchmarks.speed import floor_runner
+    from benchmarks._floor import floor_runner
 
     records = []
     for width in widths:

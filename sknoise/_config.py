@@ -124,16 +124,16 @@ class OptimizerSpec(NamedTuple):
         """What a continued fit keeps: the optimizer's kind, configuration
         and routed settings (its state depends on them), by parameter name.
         The learning rate is a value: a continued fit may change it."""
-        return self._settings(traced=False)
+        return self._identity(traced=False)
 
     def traced_settings(self):
         """What the compiled training step depends on, the compiled loop's
         key: the kept settings, an instance's class by its full path and
         its learning-rate schedule if it has one (a float rate is a
         variable's value, which the step reads, not a traced constant)."""
-        return self._settings(traced=True)
+        return self._identity(traced=True)
 
-    def _settings(self, *, traced):
+    def _identity(self, *, traced):
         if isinstance(self.optimizer, str):
             kind = self.optimizer
         elif isinstance(self.optimizer, type):
@@ -184,7 +184,7 @@ class FitConfig:
     max_norm: float | None
     batch_size: int
     epochs: int
-    loop: str
+    training_loop: str
     step_noise: StepNoise
     early_stopping: StoppingRule | None
     holds_out: bool
@@ -210,7 +210,7 @@ class FitConfig:
         _check_optimizer_class(estimator.optimizer, name)
         _check_keras_routes(routed, estimator.callbacks, name)
         sites = resolve_noise_sites(estimator.noise_site)
-        loop = _training_loop(estimator, routed, sites)
+        training_loop = _training_loop(estimator, routed, sites)
         amount = float(estimator.noise_amount)
         _check_targets_and_amounts(estimator, sites, incremental=incremental)
         # As in scikit-learn's MLP, partial_fit does not stop early.
@@ -233,7 +233,7 @@ class FitConfig:
             max_norm=None if estimator.max_norm is None else float(estimator.max_norm),
             batch_size=estimator.batch_size,
             epochs=1 if incremental else estimator.epochs,
-            loop=loop,
+            training_loop=training_loop,
             step_noise=StepNoise(
                 *(amount if site in sites else 0.0 for site in ("labels", "gradients")),
                 estimator.noise_type,

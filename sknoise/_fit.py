@@ -90,11 +90,11 @@ def _train(estimator, config, X, y, sample_weight, validation_data, *,
         )
     plan = _plan(estimator, config, kept.structure, data, fresh=not continuing)
     with quiet_tensorflow():
-        if config.loop == "compiled":
-            from . import _compiled as loop
+        if config.training_loop == "compiled":
+            from . import _compiled as trainer
         else:
-            from . import _keras_loop as loop  # imports scikeras: only here
-        history = loop.train(plan)
+            from . import _keras_loop as trainer  # imports scikeras: only here
+        history = trainer.train(plan)
     _check_converged(estimator, config, history, data)
     vars(estimator).update(fitted_attributes(estimator, config, history, data))
 
@@ -171,7 +171,7 @@ def _plan(estimator, config, structure, data, *, fresh):
     """This call's :class:`TrainingPlan`: a fresh fit builds its network;
     every call sets the amounts, penalties (scaled by the rows trained on)
     and learning rate it trains with."""
-    from ._network import apply_settings, build_network, make_optimizer
+    from ._network import build_network, make_optimizer, set_strengths
 
     strengths = config.strengths(n_samples=data.x.shape[0])
     if fresh:
@@ -182,7 +182,7 @@ def _plan(estimator, config, structure, data, *, fresh):
             optimizer=make_optimizer(config.optimizer),
             seed=estimator._seeds.layers,
         )
-    apply_settings(estimator.model_, strengths, config.optimizer)
+    set_strengths(estimator.model_, strengths, config.optimizer)
     return TrainingPlan(
         model=estimator.model_,
         config=config,

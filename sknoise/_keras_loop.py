@@ -111,9 +111,9 @@ class EarlyStoppingCallback(keras.callbacks.Callback):
     Restores the trainable weights of the best epoch when training ends.
     """
 
-    def __init__(self, settings):
+    def __init__(self, rule):
         super().__init__()
-        self.settings = settings
+        self.rule = rule
 
     def _trainable(self):
         return [variable_to_numpy(v) for v in self.model.trainable_variables]
@@ -122,14 +122,14 @@ class EarlyStoppingCallback(keras.callbacks.Callback):
         self.state = _early_stopping.init(self._trainable())
 
     def on_epoch_end(self, epoch, logs=None):
-        settings = self.settings
+        rule = self.rule
         self.state = _early_stopping.update(
             self.state,
-            np.float32(logs[settings.monitor]),
+            np.float32(logs[rule.monitor]),
             self._trainable(),
-            maximise=settings.monitor.endswith("accuracy"),
-            patience=settings.patience,
-            tol=np.float32(settings.tol),
+            maximise=rule.monitor.endswith("accuracy"),
+            patience=rule.patience,
+            tol=np.float32(rule.tol),
         )
         if bool(self.state.stopped):
             self.model.stop_training = True

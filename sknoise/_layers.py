@@ -6,7 +6,7 @@ compiled training loop serves every value without being traced again, and
 draws its randomness from sknoise's counter-based generator
 (:mod:`sknoise._random`). All noise and dropout act in training only.
 
-Each layer's ``settings()`` names those variables by the field of
+Each layer's ``strength_variables()`` names those variables by the field of
 :class:`sknoise._config.Strengths` that sets them, so the network module
 assigns a fit's strengths without knowing the layers' attributes.
 
@@ -192,7 +192,7 @@ class GaussianNoise(_KeepsSeedState, keras.layers.Layer):
     def build(self, input_shape):
         self.stddev = _scalar(self, "stddev", self.initial_stddev)
 
-    def settings(self):
+    def strength_variables(self):
         """The setting variables, by the ``Strengths`` field that sets them."""
         return {"noise": self.stddev}
 
@@ -239,7 +239,7 @@ class Dropout(_KeepsSeedState, keras.layers.Layer):
     def build(self, input_shape):
         self.rate = _scalar(self, "rate", self.initial_rate)
 
-    def settings(self):
+    def strength_variables(self):
         """The setting variables, by the ``Strengths`` field that sets them."""
         return {"dropout": self.rate}
 
@@ -367,7 +367,7 @@ class Dense(_KeepsSeedState, keras.layers.Dense):
             return super().compute_output_shape(input_shape)
         return (input_shape[0][0], self.units)
 
-    def settings(self):
+    def strength_variables(self):
         """The setting variables, by the ``Strengths`` field that sets them.
 
         Only those switched on exist: weight noise, and the penalties.
@@ -383,12 +383,12 @@ class Dense(_KeepsSeedState, keras.layers.Dense):
     # refuses a layer with more variables: save the settings by name.
     def save_own_variables(self, store):
         super().save_own_variables(store)
-        for variable in self.settings().values():
+        for variable in self.strength_variables().values():
             store[variable.name] = variable_to_numpy(variable)
 
     def load_own_variables(self, store):
         super().load_own_variables(store)
-        for variable in self.settings().values():
+        for variable in self.strength_variables().values():
             variable.assign(store[variable.name])
 
     def get_config(self):

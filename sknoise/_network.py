@@ -1,7 +1,7 @@
 """The Keras network of a fit: its layers, its optimizer and its settings.
 
 :func:`build_network` turns a :class:`sknoise._config.NetworkStructure` into
-a compiled Keras model; :func:`apply_settings` gives an existing network a
+a compiled Keras model; :func:`set_strengths` gives an existing network a
 fit's amounts, rates, penalty strengths and learning rate, which live in
 variables (see :mod:`sknoise._layers`), so changing them needs no new
 network.
@@ -186,11 +186,11 @@ def check_optimizer(spec, estimator_name):
         ) from error
 
 
-def apply_settings(model, strengths, optimizer_spec):
+def set_strengths(model, strengths, optimizer_spec):
     """Give ``model`` a fit's values: every setting variable its value in
     ``strengths``, and the optimizer its learning rate (a variable too)."""
     for layer in model.layers:
-        for field, variable in getattr(layer, "settings", dict)().items():
+        for field, variable in getattr(layer, "strength_variables", dict)().items():
             variable.assign(float(getattr(strengths, field)))
     rate = optimizer_spec.effective_learning_rate
     # A routed learning rate (e.g. a schedule) is part of the optimizer.

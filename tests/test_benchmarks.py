@@ -13,6 +13,7 @@ from sklearn.model_selection import GridSearchCV
 from benchmarks import (
     _cli,
     _datasets,
+    _floor,
     _report,
     _stats,
     _timing,
@@ -169,10 +170,10 @@ def test_vmapped_floor_trains_each_fold_as_alone():
     if keras.backend.backend() != "jax":
         pytest.skip("vmap needs the JAX backend")
     X, y, _, _ = batched_folds.stacked_folds(3)
-    batched = speed.floor_runner((X, y, None, None), "sknoise", nodes=8, folds=3)
+    batched = _floor.floor_runner((X, y, None, None), "sknoise", nodes=8, folds=3)
     trained = batched(20)
     for k in range(3):
-        alone = speed.floor_runner((X[k], y[k], None, None), "sknoise", 8, seed=7 + k)
+        alone = _floor.floor_runner((X[k], y[k], None, None), "sknoise", 8, seed=7 + k)
         for weights_batched, weights_alone in zip(trained, alone(20), strict=True):
             np.testing.assert_allclose(weights_batched[k], weights_alone, rtol=1e-5)
     assert not np.allclose(trained[0][0], trained[0][1])
