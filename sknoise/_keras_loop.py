@@ -32,6 +32,13 @@ keras = import_keras()
 _GLOBAL_RANDOM_STATE = threading.RLock()
 
 
+# Where Keras' fit draws its batch order, by backend, decided once: on
+# TensorFlow its tf.data pipeline reads TensorFlow's global seed as fit
+# builds it; on the others each epoch's order comes from NumPy's global
+# generator.
+_SHUFFLES_FROM_TENSORFLOW = keras.backend.backend() == "tensorflow"
+
+
 @contextlib.contextmanager
 def _seeded(seed, step):
     """Seed Keras' fit (batch shuffling) without touching the user's state.
@@ -48,7 +55,7 @@ def _seeded(seed, step):
         yield
         return
     call_seed = keras_loop_seed(seed, step, 0)
-    if keras.backend.backend() == "tensorflow":
+    if _SHUFFLES_FROM_TENSORFLOW:
         seeding = _tensorflow_global_seed(call_seed)
     else:
         seeding = _numpy_global_seed(call_seed)
@@ -193,7 +200,7 @@ def train(plan):
     if config.early_stopping is not None:
         callbacks.append(EarlyStoppingCallback(config.early_stopping))
     step = int(variable_to_numpy(model.optimizer.iterations))
-    if seed is not None and keras.backend.backend() != "tensorflow":
+    if seed is not None and not _SHUFFLES_FROM_TENSORFLOW:
         # Last, so that the user's callbacks cannot draw between this
         # seeding and the shuffle.
         callbacks.append(_SeedEachEpoch(seed, step))
