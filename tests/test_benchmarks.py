@@ -32,6 +32,13 @@ from benchmarks import (
 )
 
 
+@pytest.fixture(autouse=True)
+def own_xla_flags(monkeypatch):
+    """The benchmarks' parallel runs give this process XLA_FLAGS for their
+    workers (_workers.prepare_workers): keep them to each test."""
+    monkeypatch.setenv("XLA_FLAGS", os.environ.get("XLA_FLAGS", ""))
+
+
 def test_grid_evaluation_matches_gridsearchcv():
     X, y, _, _ = _datasets.published_split()
     grid = {"nodes": [8, 16], "noise_amount": [0.01, 0.5]}
