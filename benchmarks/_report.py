@@ -10,6 +10,18 @@ from benchmarks._cli import installed_backends
 from benchmarks._timing import Stopwatch
 
 
+def probe_or_measure(parser, argv, measure, probe, probe_option="probe"):
+    """What a timing benchmark's ``main`` does first: in a fresh process it
+    started (``--probe``, or ``probe_option``), run ``probe(args)`` and
+    return None; else :func:`measure_backends` and return ``(args, out,
+    records, run_facts)``."""
+    args = parser.parse_args(argv)
+    if getattr(args, probe_option):
+        probe(args)
+        return None
+    return (args, *measure_backends(parser, args, measure))
+
+
 def measure_backends(parser, args, measure):
     """Run ``measure(backend, args)`` (a list of records, each backend in
     processes of its own) on ``--backend`` or on every installed backend.

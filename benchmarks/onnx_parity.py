@@ -193,12 +193,10 @@ def build_parser():
 
 
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.probe:
-        probe(args)
+    measured = _report.probe_or_measure(build_parser(), argv, measure_backend, probe)
+    if measured is None:
         return
-    out, records, run_facts = _report.measure_backends(parser, args, measure_backend)
+    args, out, records, run_facts = measured
     versions = ", ".join(
         f"{name} {importlib.metadata.version(name)}" for name in ONNX_PACKAGES
     )

@@ -273,12 +273,12 @@ def build_parser():
 
 
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.worker:
-        worker(args)
+    measured = _report.probe_or_measure(
+        build_parser(), argv, run_backend, worker, probe_option="worker"
+    )
+    if measured is None:
         return
-    out, records, run_facts = _report.measure_backends(parser, args, run_backend)
+    args, out, records, run_facts = measured
     rows = summarise(records)
     grids = [r for r in records if "grid_s" in r]
     grid_lines = [
