@@ -1,6 +1,7 @@
 """Parallel searches (joblib's processes, a Dask cluster) and flat memory."""
 
 import gc
+import os
 
 import joblib
 import numpy as np
@@ -60,7 +61,17 @@ def test_dask_search_matches_serial(serial_scores):
 
 @pytest.mark.slow
 def test_dask_cluster_of_processes_search_matches_serial(serial_scores):
-    np.testing.assert_array_equal(_search_on_dask(processes=True), serial_scores)
+    # Dask's nanny writes its workers' variables (OMP_NUM_THREADS=1 among
+    # them) into this process's environment before it spawns them: give the
+    # environment back, or every later test in this process runs under a
+    # BLAS thread limit.
+    environment = dict(os.environ)
+    try:
+        scores = _search_on_dask(processes=True)
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
+    np.testing.assert_array_equal(scores, serial_scores)
 
 
 def test_memory_stays_flat_over_many_fits():
