@@ -143,11 +143,17 @@ def _float_differences(actual, recorded, *, exact, path):
         close = np.isclose(actual, recorded, rtol=RTOL, atol=ATOL, equal_nan=True)
     if close.all():
         return []
-    worst = np.nanmax(np.abs(actual - recorded)[~close], initial=np.inf)
+    gaps = np.abs(actual - recorded)[~close]
+    # A NaN against a number has no size: say so rather than print nan.
+    worst = (
+        ": a NaN against a number"
+        if np.isnan(gaps).all()
+        else f" {np.nanmax(gaps):.3g}"
+    )
     mode = "bit for bit" if exact else f"rtol={RTOL:g}, atol={ATOL:g}"
     return [
         f"{path}: {int((~close).sum())} of {close.size} values differ beyond "
-        f"{mode} (largest difference {worst:.3g})"
+        f"{mode} (largest difference{worst})"
     ]
 
 

@@ -313,6 +313,20 @@ def test_float32_roundings_pass_only_the_tolerant_comparison():
         assert not differences(moved, recorded, exact=False), name
 
 
+@pytest.mark.parametrize("exact", [True, False])
+def test_a_difference_reports_its_size(exact):
+    found = differences(
+        {"x": [1.0, 2.0, np.nan]}, {"x": [1.0, 2.5, np.nan]}, exact=exact
+    )
+    assert found == [
+        f"result['x']: 1 of 3 values differ beyond "
+        f"{'bit for bit' if exact else 'rtol=2e-05, atol=2e-06'} "
+        "(largest difference 0.5)"
+    ]
+    only_nan = differences([np.nan], [1.0], exact=exact)
+    assert only_nan[0].endswith("(largest difference: a NaN against a number)")
+
+
 def _one_more_epoch(monkeypatch):
     from_estimator = FitConfig.from_estimator.__func__
 
